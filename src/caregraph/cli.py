@@ -1,0 +1,248 @@
+"""The `caregraph` command: answer who is responsible, walk chains, check and export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from caregraph import __version__, accountability, escalation, responsibility
+from caregraph.actors import AmbiguousActor, UnknownActor, directory
+from caregraph.build import BuildError, open_store
+from caregraph.dates import parse_day
+from caregraph.store import FORMATS, OxigraphStore, StoreError
+
+EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
+
+
+class CliError(Exception):
+    """An error to print plainly, with an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _store(args: argparse.Namespace, *, read_only: bool = False) -> OxigraphStore:
+    path = Path(args.store) if args.store else None
+    try:
+        store, _ = open_store(path, read_only=read_only)
+    except BuildError as exc:
+        raise CliError(f"the knowledge does not build: {exc}") from None
+    except OSError as exc:
+        raise CliError(f"cannot open the store at {path}: {exc}") from None
+    return store
+
+
+def _day(args: argparse.Namespace):
+    try:
+        return parse_day(args.as_of)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _wrap(text: str, indent: str) -> str:
+    return textwrap.fill(text, width=92, initial_indent=indent, subsequent_indent=indent)
+
+
+def _print_route(route: escalation.Route, out) -> None:
+    print(f"Escalation route: {route.label}", file=out)
+    for step in route.steps:
+        side = " (at the same time)" if step.parallel else ""
+        gone = "" if step.in_existence else " [did not exist on that date]"
+        print(f"  {step.order}. {step.actor['label']}{side}{gone}", file=out)
+        print(_wrap(step.action, "       "), file=out)
+        for basis in step.legal_basis:
+            print(f"       law: {basis['label']} <{basis['uri']}>", file=out)
+
+
+def cmd_ask(args: argparse.Namespace, out) -> int:
+    store = _store(args)
+    response = responsibility.ask(store, args.question, _day(args), limit=args.limit)
+    if args.json:
+        json.dump(response.as_json(), out, indent=2, ensure_ascii=False)
+        print(file=out)
+        return EXIT_OK if response.answers else EXIT_NOTHING
+    print(f"Q: {response.question}   (the law as of {response.as_of.isoformat()})\n", file=out)
+    if not response.answers:
+        for note in response.notes:
+            print(note, file=out)
+        return EXIT_NOTHING
+    for n, answer in enumerate(response.answers, 1):
+        duty = answer.duty
+        print(f"{n}. {duty['label']}  [{duty['modality']}]", file=out)
+        if duty["description"]:
+            print(_wrap(duty["description"], "   "), file=out)
+        for basis in answer.legal_basis:
+            print(f"   law: {basis['label']} <{basis['uri']}>", file=out)
+        for holder in answer.holders:
+            print(f"   {holder['role']}: {holder['label']}", file=out)
+        if answer.oversight:
+            print("   overseen by: " + ", ".join(o["label"] for o in answer.oversight), file=out)
+        if duty["confidence"] == "unconfirmed" and duty["caveat"]:
+            print(_wrap(f"unconfirmed: {duty['caveat']}", "   "), file=out)
+        print(file=out)
+    if response.escalation:
+        _print_route(response.escalation, out)
+    return EXIT_OK
+
+
+def _actor(store, text: str):
+    try:
+        return directory(store).resolve(text)
+    except (UnknownActor, AmbiguousActor) as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_path(args: argparse.Namespace, out) -> int:
+    store = _store(args)
+    actor = _actor(store, args.actor)
+    day = _day(args)
+    chains = accountability.chains(store, actor, day, limit=args.limit)
+    if args.json:
+        json.dump({"actor": actor.as_json(), "as_of": day.isoformat(),
+                   "chains": [c.as_json() for c in chains]}, out, indent=2, ensure_ascii=False)
+        print(file=out)
+        return EXIT_OK if chains else EXIT_NOTHING
+    if not chains:
+        print(f"{actor.label} has no chain of accountability to Parliament on {day.isoformat()}"
+              + ("" if accountability.graph_at(store, day).has_node(actor.iri) else " (it did not exist then)"),
+              file=out)
+        return EXIT_NOTHING
+    print(f"Who {actor.label} answers to, up to Parliament (as of {day.isoformat()}):", file=out)
+    for n, chain in enumerate(chains, 1):
+        print(f"\n{n}. {chain.actors[0].label}", file=out)
+        for link, actor_ in zip(chain.links, chain.actors[1:]):
+            law = "; ".join(b["label"] for b in link.legal_basis) or (link.caveat or "")
+            print(f"   -> {link.relation} {actor_.label}" + (f"   ({law})" if law else ""), file=out)
+    return EXIT_OK
+
+
+def cmd_escalate(args: argparse.Namespace, out) -> int:
+    store = _store(args)
+    routes = escalation.routes_for(store, args.problem, _day(args), limit=1)
+    if args.json:
+        json.dump({"problem": args.problem, "route": routes[0].as_json() if routes else None}, out,
+                  indent=2, ensure_ascii=False)
+        print(file=out)
+        return EXIT_OK if routes else EXIT_NOTHING
+    if not routes:
+        print("No escalation route in caregraph fits this problem; try `caregraph ask` with other words.",
+              file=out)
+        return EXIT_NOTHING
+    _print_route(routes[0], out)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, out) -> int:
+    from caregraph.reasoning import JavaMissing, check_consistency
+
+    store = _store(args)
+    print(f"Loaded {len(store)} quads in {len(store.graphs())} graphs.", file=out)
+    problems = 0
+    today = parse_day(None)
+    cycles = accountability.cycles(store)
+    for cycle in cycles:
+        print("accountability cycle: " + " -> ".join(cycle), file=out)
+    unanchored = accountability.unanchored(store, today)
+    for iri in unanchored:
+        print(f"no chain to Parliament today: {iri}", file=out)
+    problems += len(cycles) + len(unanchored)
+    try:
+        report = check_consistency(store)
+    except JavaMissing as exc:
+        print(f"cannot prove consistency: {exc}", file=out)
+        return EXIT_USAGE
+    if not report.consistent:
+        print(report.message, file=out)
+        problems += 1
+    for cls in report.unsatisfiable:
+        print(f"unsatisfiable class: {cls}", file=out)
+    problems += len(report.unsatisfiable)
+    if problems:
+        print(f"{problems} problem(s) found.", file=out)
+        return EXIT_NOTHING
+    print(f"HermiT: the ontology and knowledge ({report.axioms} triples) are consistent; "
+          "no class is unsatisfiable. Every actor reaches Parliament; no cycles.", file=out)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, out) -> int:
+    store = _store(args)
+    if args.output:
+        with open(args.output, "wb") as fh:
+            store.dump(fh, args.format)
+    else:
+        store.dump(sys.stdout.buffer if out is sys.stdout else _BinaryOut(out), args.format)
+    return EXIT_OK
+
+
+class _BinaryOut:
+    """Lets export write bytes to a text stream (used when output is captured)."""
+
+    def __init__(self, text) -> None:
+        self.text = text
+
+    def write(self, data: bytes) -> int:
+        self.text.write(data.decode("utf-8"))
+        return len(data)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="caregraph",
+        description="Who is responsible for what in English adult social care, housing and health.")
+    parser.add_argument("--version", action="version", version=f"caregraph {__version__}")
+    parser.add_argument("--store", default=os.environ.get("CAREGRAPH_STORE"),
+                        help="keep the graph on disk at this path (default: in memory; env CAREGRAPH_STORE)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("ask", cmd_ask, "who is responsible for X: ranked answers to a question in plain words")
+    p.add_argument("question")
+    p.add_argument("--as-of", help="answer as the law stood on this date (YYYY-MM-DD; default today)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--limit", type=int, default=5, help="at most this many answers (default 5)")
+
+    p = command("path", cmd_path, "the chains of accountability from an actor up to Parliament")
+    p.add_argument("actor", help="an actor id (cqc), name or acronym")
+    p.add_argument("--as-of")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=5, help="at most this many chains (default 5)")
+
+    p = command("escalate", cmd_escalate, "the best-matching escalation route for a problem, step by step")
+    p.add_argument("problem")
+    p.add_argument("--as-of")
+    p.add_argument("--json", action="store_true")
+
+    command("check", cmd_check, "prove the ontology and knowledge consistent (HermiT) and every chain complete")
+
+    p = command("export", cmd_export, "write the whole graph")
+    p.add_argument("--format", choices=sorted(FORMATS), default="turtle")
+    p.add_argument("--output", "-o", help="file to write (default standard output)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out=None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, out)
+    except CliError as exc:
+        print(f"caregraph: {exc}", file=sys.stderr)
+        return exc.code
+    except StoreError as exc:
+        print(f"caregraph: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Escalation routes: for a common problem, where a person goes, in order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from caregraph import matching
+from caregraph.actors import directory
+from caregraph.dates import holds
+from caregraph.namespaces import short_id
+from caregraph.store import Store, iri, value
+
+
+@dataclass
+class Step:
+    order: int
+    actor: dict[str, str]
+    action: str
+    parallel: bool
+    legal_basis: list[dict[str, str]] = field(default_factory=list)
+    in_existence: bool = True
+
+    def as_json(self) -> dict:
+        return {"order": self.order, "actor": self.actor, "action": self.action, "parallel": self.parallel,
+                "legal_basis": self.legal_basis, "actor_existed": self.in_existence}
+
+
+@dataclass
+class Route:
+    iri: str
+    label: str
+    problem: str | None
+    confidence: str | None
+    score: float
+    steps: list[Step]
+
+    def as_json(self) -> dict:
+        return {"id": short_id(self.iri), "uri": self.iri, "label": self.label, "problem": self.problem,
+                "confidence": self.confidence, "score": self.score, "steps": [s.as_json() for s in self.steps]}
+
+
+def _index(store: Store) -> matching.Index:
+    return store.cached("route-index", lambda: matching.Index(
+        matching.documents_from_rows(store.select("route_documents"), "route")))
+
+
+def routes_for(store: Store, problem: str, as_of: dt.date | None = None, limit: int = 1,
+               threshold: float = matching.THRESHOLD) -> list[Route]:
+    """The escalation routes that best fit a problem told in plain words."""
+    hits = _index(store).search(problem, limit=limit, threshold=threshold)
+    return [load_route(store, hit.key, as_of or dt.date.today(), hit.score) for hit in hits]
+
+
+def load_route(store: Store, route_iri: str, as_of: dt.date, score: float = 0.0) -> Route:
+    actors = directory(store)
+    rows = store.select("route_steps", [{"route": iri(route_iri)}])
+    if not rows:
+        raise KeyError(f"no escalation route {route_iri}")
+    steps: dict[str, Step] = {}
+    for row in rows:
+        key = str(row["step"])
+        step = steps.get(key)
+        if step is None:
+            actor = actors.get(row["actor"].value)
+            step = steps[key] = Step(value(row["order"]), actor.as_json(), value(row["action"]),
+                                     bool(value(row["parallel"])),
+                                     in_existence=holds(actor.valid_from, actor.valid_to, as_of))
+        if row["basis"] is not None:
+            basis = {"uri": row["basis"].value, "label": value(row["basisLabel"]) or row["basis"].value}
+            if basis not in step.legal_basis:
+                step.legal_basis.append(basis)
+    first = rows[0]
+    return Route(route_iri, value(first["label"]), value(first["problem"]), value(first["confidence"]),
+                 score, sorted(steps.values(), key=lambda s: s.order))

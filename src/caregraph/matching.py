@@ -1,0 +1,232 @@
+"""Rank documents against a question in a person's own words.
+
+No network and no model: Porter stems, stop words, field weights and phrase matches over
+labels, alternative labels, search terms and descriptions. Phrases ("kicked out of
+hospital") count when all their words appear in the question, in order.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# Words that carry no meaning for "who is responsible for X" questions.
+STOP_WORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being
+below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers herself him himself his how i if in into is it its
+itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we
+were what when where which while who whom why will with would you your yours yourself
+yourselves who's whose whom tell told ask asking need needs want wants help please know
+responsible responsibility get got go going someone somebody anyone anybody something
+thing things happen happens happened us let lets say says said mum mom dad mother father
+son daughter wife husband partner nan gran grandma grandad grandmother grandfather
+aunt uncle brother sister friend neighbour family relative im ive dont doesnt cant wont
+isnt arent didnt one also really still even yet way much many lot lots like just
+""".split())
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+# Legal references people type: "s.42", "section 42", "reg 12", "regulation 12".
+_LEGAL_REF = re.compile(r"\b(?:s|ss|section|sections)\.?\s*(\d+[a-z]*)\b|\b(?:reg|regs|regulation|regulations)\.?\s*(\d+[a-z]*)\b")
+
+
+def _cons(word: str, i: int) -> bool:
+    ch = word[i]
+    if ch in "aeiou":
+        return False
+    if ch == "y":
+        return i == 0 or not _cons(word, i - 1)
+    return True
+
+
+def _measure(stem: str) -> int:
+    forms = "".join("c" if _cons(stem, i) else "v" for i in range(len(stem)))
+    return len(re.findall("vc", re.sub(r"(.)\1+", r"\1", forms)))
+
+
+def _has_vowel(stem: str) -> bool:
+    return any(not _cons(stem, i) for i in range(len(stem)))
+
+
+def _double_cons(word: str) -> bool:
+    return len(word) > 1 and word[-1] == word[-2] and _cons(word, len(word) - 1)
+
+
+def _cvc(word: str) -> bool:
+    if len(word) < 3:
+        return False
+    return (_cons(word, len(word) - 3) and not _cons(word, len(word) - 2)
+            and _cons(word, len(word) - 1) and word[-1] not in "wxy")
+
+
+_STEP2 = (("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
+          ("abli", "able"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
+          ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
+          ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"))
+_STEP3 = (("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""),
+          ("ness", ""))
+_STEP4 = ("al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ou",
+          "ism", "ate", "iti", "ous", "ive", "ize")
+
+
+@lru_cache(maxsize=20000)
+def stem(word: str) -> str:
+    """The Porter (1980) stem of a lower-case word."""
+    if len(word) <= 2:
+        return word
+    w = word
+    # Step 1a
+    if w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("ies"):
+        w = w[:-2]
+    elif w.endswith("ss"):
+        pass
+    elif w.endswith("s"):
+        w = w[:-1]
+    # Step 1b
+    extra = False
+    if w.endswith("eed"):
+        if _measure(w[:-3]) > 0:
+            w = w[:-1]
+    elif w.endswith("ed") and _has_vowel(w[:-2]):
+        w, extra = w[:-2], True
+    elif w.endswith("ing") and _has_vowel(w[:-3]):
+        w, extra = w[:-3], True
+    if extra:
+        if w.endswith(("at", "bl", "iz")):
+            w += "e"
+        elif _double_cons(w) and w[-1] not in "lsz":
+            w = w[:-1]
+        elif _measure(w) == 1 and _cvc(w):
+            w += "e"
+    # Step 1c
+    if w.endswith("y") and _has_vowel(w[:-1]):
+        w = w[:-1] + "i"
+    # Steps 2 and 3
+    for table in (_STEP2, _STEP3):
+        for suffix, repl in table:
+            if w.endswith(suffix):
+                if _measure(w[: -len(suffix)]) > 0:
+                    w = w[: -len(suffix)] + repl
+                break
+    # Step 4
+    for suffix in _STEP4 + ("ion",):
+        if w.endswith(suffix):
+            base = w[: -len(suffix)]
+            if _measure(base) > 1 and (suffix != "ion" or base.endswith(("s", "t"))):
+                w = base
+            break
+    # Step 5
+    if w.endswith("e"):
+        base = w[:-1]
+        if _measure(base) > 1 or (_measure(base) == 1 and not _cvc(base)):
+            w = base
+    if _double_cons(w) and w.endswith("l") and _measure(w) > 1:
+        w = w[:-1]
+    return w
+
+
+def tokens(text: str) -> list[str]:
+    """Stemmed content words of `text`, with legal references folded to one token ("s42")."""
+    lowered = text.lower().replace("'s", "").replace("\u2019s", "")
+    refs = [("s" + (m.group(1) or "")) if m.group(1) else ("reg" + m.group(2)) for m in _LEGAL_REF.finditer(lowered)]
+    lowered = _LEGAL_REF.sub(" ", lowered)
+    words = [stem(w) for w in _TOKEN.findall(lowered) if w not in STOP_WORDS]
+    return words + refs
+
+
+@dataclass
+class Document:
+    """Something that can answer a question, with weighted fields of text."""
+
+    key: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    key: str
+    score: float
+    matched: tuple[str, ...]
+
+
+# How much a match in each field counts. Labels and the words people use count most.
+WEIGHTS = {"label": 3.0, "terms": 2.5, "theme": 2.0, "legal": 2.0, "holder": 1.5, "description": 1.0}
+# Minimum score for a document to count as an answer at all.
+THRESHOLD = 4.0
+
+
+class Index:
+    """An in-memory ranked index over documents."""
+
+    def __init__(self, documents: Iterable[Document], weights: dict[str, float] | None = None) -> None:
+        self.weights = weights or WEIGHTS
+        self._docs: list[tuple[str, dict[str, set[str]], dict[str, list[tuple[str, ...]]]]] = []
+        df: dict[str, int] = {}
+        for doc in documents:
+            bags: dict[str, set[str]] = {}
+            phrases: dict[str, list[tuple[str, ...]]] = {}
+            for name, texts in doc.fields.items():
+                bag: set[str] = set()
+                plist = []
+                for text in texts:
+                    toks = tuple(tokens(text))
+                    bag.update(toks)
+                    if len(toks) > 1:
+                        plist.append(toks)
+                bags[name], phrases[name] = bag, plist
+            for tok in set().union(*bags.values()) if bags else ():
+                df[tok] = df.get(tok, 0) + 1
+            self._docs.append((doc.key, bags, phrases))
+        n = max(len(self._docs), 1)
+        self._idf = {tok: math.log(1 + (n - c + 0.5) / (c + 0.5)) for tok, c in df.items()}
+        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def idf(self, token: str) -> float:
+        return self._idf.get(token, self._unknown_idf)
+
+    def search(self, question: str, limit: int | None = None, threshold: float = THRESHOLD) -> list[Hit]:
+        """Documents that match the question, best first, above the threshold."""
+        qtoks = tokens(question)
+        if not qtoks:
+            return []
+        qset = set(qtoks)
+        hits = []
+        for key, bags, phrases in self._docs:
+            score = 0.0
+            matched: set[str] = set()
+            for tok in qset:
+                best = max((self.weights[f] for f, bag in bags.items() if tok in bag), default=0.0)
+                if best:
+                    score += best * self.idf(tok)
+                    matched.add(tok)
+            for name, plist in phrases.items():
+                for phrase in plist:
+                    if _in_order(phrase, qtoks):
+                        # A whole phrase is stronger evidence than its words apart.
+                        score += self.weights[name] * sum(self.idf(t) for t in phrase) * 0.5
+                        matched.update(phrase)
+            if score >= threshold:
+                hits.append(Hit(key, round(score, 3), tuple(sorted(matched))))
+        hits.sort(key=lambda h: (-h.score, h.key))
+        return hits[:limit] if limit else hits
+
+
+def documents_from_rows(rows: Iterable[dict], key: str) -> list[Document]:
+    """Documents from (key, field, text) rows of a named query."""
+    docs: dict[str, Document] = {}
+    for row in rows:
+        doc = docs.setdefault(row[key].value, Document(row[key].value))
+        doc.fields.setdefault(row["field"].value, []).append(row["text"].value)
+    return list(docs.values())
+
+
+def _in_order(phrase: Sequence[str], words: Sequence[str]) -> bool:
+    it = iter(words)
+    return all(any(w == p for w in it) for p in phrase)

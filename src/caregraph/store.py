@@ -1,0 +1,269 @@
+"""One store interface, two backends: the embedded pyoxigraph store and any SPARQL 1.1 endpoint.
+
+Callers use named queries (`select`, `ask`, `construct`) and whole-graph replacement;
+both backends answer them with the same SPARQL text, reading the default graph as the
+union of all named graphs (configure a remote endpoint that way, e.g. Fuseki's
+`unionDefaultGraph` or `oxigraph serve --union-default-graph`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, TypeVar
+
+import httpx
+import pyoxigraph as ox
+
+from caregraph import queries
+from caregraph.namespaces import XSD
+
+T = TypeVar("T")
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Solution = dict[str, "Term | None"]
+
+FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+
+
+class StoreError(Exception):
+    """A store could not answer or change, with the reason."""
+
+
+def value(term: Term | None) -> object:
+    """A Python value for an RDF term: str for IRIs and text, date, int, float or bool."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal):
+        dtype = term.datatype.value
+        try:
+            if dtype == XSD + "date":
+                return dt.date.fromisoformat(term.value)
+            if dtype in (XSD + "integer", XSD + "int", XSD + "long"):
+                return int(term.value)
+            if dtype in (XSD + "decimal", XSD + "double", XSD + "float"):
+                return float(term.value)
+            if dtype == XSD + "boolean":
+                return term.value in ("true", "1")
+        except ValueError:
+            return term.value
+        return term.value
+    return term.value
+
+
+def iri(text: str) -> ox.NamedNode:
+    """A validated IRI term; raises ValueError on text that is not an IRI."""
+    return ox.NamedNode(text)
+
+
+def date_literal(day: dt.date) -> ox.Literal:
+    return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date"))
+
+
+class Store(ABC):
+    """What caregraph needs from an RDF store."""
+
+    def __init__(self) -> None:
+        # Bumped on every write so derived caches (the text index) know to refresh.
+        self.generation = 0
+        self._cache: dict[str, tuple[int, object]] = {}
+
+    def cached(self, key: str, factory: Callable[[], T]) -> T:
+        """A value derived from the store's content, rebuilt only after a write."""
+        hit = self._cache.get(key)
+        if hit is None or hit[0] != self.generation:
+            hit = (self.generation, factory())
+            self._cache[key] = hit
+        return hit[1]  # type: ignore[return-value]
+
+    # -- queries -------------------------------------------------------------
+    @abstractmethod
+    def query(self, sparql: str) -> object:
+        """Run SPARQL text over the union of all graphs; returns the backend's raw result."""
+
+    def select(self, name: str, rows: Sequence[queries.Row] | None = None) -> list[Solution]:
+        """Run a named SELECT query with optional VALUES rows."""
+        result = self.query(queries.render(queries.text(name), rows))
+        variables = [v.value for v in result.variables]
+        return [{v: sol[v] for v in variables} for sol in result]
+
+    def ask(self, name: str, rows: Sequence[queries.Row] | None = None) -> bool:
+        return bool(self.query(queries.render(queries.text(name), rows)))
+
+    def construct(self, name: str, rows: Sequence[queries.Row] | None = None) -> list[ox.Triple]:
+        return list(self.query(queries.render(queries.text(name), rows)))
+
+    # -- writes --------------------------------------------------------------
+    @abstractmethod
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update as one transaction."""
+
+    @abstractmethod
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        """Replace a named graph's content in one step: readers see old or new, never half."""
+
+    @abstractmethod
+    def graphs(self) -> list[str]:
+        """The names of the named graphs."""
+
+    @abstractmethod
+    def triples(self, graph: str) -> Iterator[ox.Triple]:
+        """The triples of one named graph."""
+
+    @abstractmethod
+    def dump(self, output: IO[bytes], fmt: str) -> None:
+        """Write the whole store; triple formats get the union of all graphs."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of quads."""
+
+
+def _insert_data(graph: str, triples: Iterable[ox.Triple]) -> str:
+    body = "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in triples)
+    return f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}"
+
+
+class OxigraphStore(Store):
+    """The embedded store: in memory, or on disk when given a path."""
+
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+        super().__init__()
+        self.path = path
+        if path is None:
+            self._ox = ox.Store()
+        elif read_only:
+            self._ox = ox.Store.read_only(str(path))
+        else:
+            self._ox = ox.Store(str(path))
+        self._write_lock = threading.Lock()
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store, for callers that stream results (the SPARQL endpoint)."""
+        return self._ox
+
+    def query(self, sparql: str) -> object:
+        try:
+            return self._ox.query(sparql, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise StoreError(f"invalid SPARQL: {exc}") from exc
+
+    def update(self, sparql: str) -> None:
+        with self._write_lock:
+            try:
+                self._ox.update(sparql)
+            except SyntaxError as exc:
+                raise StoreError(f"invalid SPARQL update: {exc}") from exc
+            self.generation += 1
+
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        self.update(f"DROP SILENT GRAPH <{graph}> ;\n" + _insert_data(graph, triples))
+
+    def move_graph(self, source: str, target: str) -> None:
+        """Replace `target` with `source` in one transaction (used for large staged imports)."""
+        self.update(f"MOVE SILENT GRAPH <{source}> TO GRAPH <{target}>")
+
+    def load_graph(self, graph: str, data: IO[bytes] | bytes | str, fmt: ox.RdfFormat) -> None:
+        """Parse RDF straight into a graph (no replacement); raises SyntaxError with the line."""
+        with self._write_lock:
+            kwargs = {"path": data} if isinstance(data, str) else {"input": data}
+            self._ox.bulk_load(**kwargs, format=fmt, to_graph=ox.NamedNode(graph))
+            self.generation += 1
+
+    def drop_graph(self, graph: str) -> None:
+        self.update(f"DROP SILENT GRAPH <{graph}>")
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def triples(self, graph: str) -> Iterator[ox.Triple]:
+        for q in self._ox.quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+            yield q.triple
+
+    def dump(self, output: IO[bytes], fmt: str) -> None:
+        rdf_format = FORMATS[fmt]
+        if rdf_format.supports_datasets:
+            self._ox.dump(output, rdf_format, prefixes=_dump_prefixes(rdf_format))
+            return
+        union = self._ox.query("SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
+        ox.serialize((ox.Triple(r["s"], r["p"], r["o"]) for r in union), output, rdf_format,
+                     prefixes=_dump_prefixes(rdf_format))
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self._ox.flush()
+
+    def __len__(self) -> int:
+        return len(self._ox)
+
+
+def _dump_prefixes(rdf_format: ox.RdfFormat) -> dict[str, str] | None:
+    from caregraph.namespaces import PREFIXES
+
+    return PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+
+
+class SparqlEndpointStore(Store):
+    """Any SPARQL 1.1 endpoint (Oxigraph server, Fuseki, GraphDB...) behind the same interface."""
+
+    def __init__(self, query_url: str, update_url: str | None = None, *, token: str | None = None,
+                 timeout: float = 30.0) -> None:
+        super().__init__()
+        self.query_url = query_url
+        self.update_url = update_url
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._client = httpx.Client(timeout=timeout, headers=headers)
+
+    def query(self, sparql: str) -> object:
+        response = self._client.post(
+            self.query_url, data={"query": sparql},
+            headers={"Accept": "application/sparql-results+json, application/n-triples;q=0.9"})
+        if response.status_code != 200:
+            raise StoreError(f"{self.query_url} answered {response.status_code}: {response.text[:500]}")
+        kind = response.headers.get("content-type", "").split(";")[0].strip()
+        if kind == "application/n-triples":
+            return ox.parse(response.content, ox.RdfFormat.N_TRIPLES)
+        return ox.parse_query_results(response.content, ox.QueryResultsFormat.JSON)
+
+    def update(self, sparql: str) -> None:
+        if not self.update_url:
+            raise StoreError("this endpoint is read-only: no update URL configured")
+        response = self._client.post(self.update_url, data={"update": sparql})
+        if response.status_code >= 300:
+            raise StoreError(f"{self.update_url} answered {response.status_code}: {response.text[:500]}")
+        self.generation += 1
+
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
+        self.update(f"DROP SILENT GRAPH <{graph}> ;\n" + _insert_data(graph, triples))
+
+    def graphs(self) -> list[str]:
+        result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        return sorted(sol["g"].value for sol in result)
+
+    def triples(self, graph: str) -> Iterator[ox.Triple]:
+        result = self.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{iri(graph).value}> {{ ?s ?p ?o }} }}")
+        for sol in result:
+            yield ox.Triple(sol["s"], sol["p"], sol["o"])
+
+    def dump(self, output: IO[bytes], fmt: str) -> None:
+        rdf_format = FORMATS[fmt]
+        if rdf_format.supports_datasets:
+            rows = self.query("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+            ox.serialize((ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows), output, rdf_format)
+            return
+        rows = self.query("SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }")
+        ox.serialize((ox.Triple(r["s"], r["p"], r["o"]) for r in rows), output, rdf_format)
+
+    def __len__(self) -> int:
+        result = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return int(next(iter(result))["n"].value)
