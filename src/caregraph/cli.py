@@ -181,6 +181,24 @@ def cmd_export(args: argparse.Namespace, out) -> int:
     return EXIT_OK
 
 
+def cmd_validate(args: argparse.Namespace, out) -> int:
+    from caregraph.validation import run_cli
+
+    return run_cli(args, out)
+
+
+def cmd_import(args: argparse.Namespace, out) -> int:
+    from caregraph.importers import run_cli
+
+    return run_cli(args, out)
+
+
+def cmd_serve(args: argparse.Namespace, out) -> int:
+    from caregraph.api.server import run_cli
+
+    return run_cli(args, out)
+
+
 class _BinaryOut:
     """Lets export write bytes to a text stream (used when output is captured)."""
 
@@ -224,6 +242,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     command("check", cmd_check, "prove the ontology and knowledge consistent (HermiT) and every chain complete")
+
+    p = command("validate", cmd_validate,
+                "check the graph, plus any files given, against caregraph's SHACL shapes")
+    p.add_argument("files", nargs="*", metavar="FILE", help="Turtle, N-Triples, JSON-LD or TriG to add")
+    p.add_argument("--shapes", help="a folder of shapes to use instead of caregraph's own")
+    p.add_argument("--format", choices=["text", "json", "turtle"], default="text")
+    p.add_argument("--focus", action="append", default=[], metavar="IRI",
+                   help="validate only this node (repeatable)")
+    p.add_argument("--engine", choices=["auto", "fast", "pyshacl"], default="auto",
+                   help="fast: compiled queries on the store; pyshacl: the reference engine")
+
+    p = command("import", cmd_import, "link a public register into the graph (its own named graph)")
+    p.add_argument("source", choices=["cqc-directory", "cqc-export", "cqc-api", "ods", "geography"])
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--as-of", help="the date the file describes (default: from the file, else today)")
+    p.add_argument("--with-names", action="store_true",
+                   help="also store personal names of managers and nominated individuals")
+
+    p = command("serve", cmd_serve, "serve the JSON API, SPARQL endpoint and pages over HTTP")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
 
     p = command("export", cmd_export, "write the whole graph")
     p.add_argument("--format", choices=sorted(FORMATS), default="turtle")

@@ -45,8 +45,12 @@ def _index(store: Store) -> matching.Index:
         matching.documents_from_rows(store.select("route_documents"), "route")))
 
 
+# Eleven routes make for small word weights, so the bar is lower than for duties.
+ROUTE_THRESHOLD = 5.0
+
+
 def routes_for(store: Store, problem: str, as_of: dt.date | None = None, limit: int = 1,
-               threshold: float = matching.THRESHOLD) -> list[Route]:
+               threshold: float = ROUTE_THRESHOLD) -> list[Route]:
     """The escalation routes that best fit a problem told in plain words."""
     hits = _index(store).search(problem, limit=limit, threshold=threshold)
     return [load_route(store, hit.key, as_of or dt.date.today(), hit.score) for hit in hits]

@@ -27,10 +27,12 @@ responsible responsibility get got go going someone somebody anyone anybody some
 thing things happen happens happened us let lets say says said mum mom dad mother father
 son daughter wife husband partner nan gran grandma grandad grandmother grandfather
 aunt uncle brother sister friend neighbour family relative im ive dont doesnt cant wont
-isnt arent didnt one also really still even yet way much many lot lots like just
+isnt arent didnt one also really still even yet way much many lot lots like just think
+worried worry concerned believe feel seems seem made make must may might shall
 """.split())
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_HYPHENATED = re.compile(r"[a-z]+(?:-[a-z]+)+")
 # Legal references people type: "s.42", "section 42", "reg 12", "regulation 12".
 _LEGAL_REF = re.compile(r"\b(?:s|ss|section|sections)\.?\s*(\d+[a-z]*)\b|\b(?:reg|regs|regulation|regulations)\.?\s*(\d+[a-z]*)\b")
 
@@ -133,12 +135,17 @@ def stem(word: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """Stemmed content words of `text`, with legal references folded to one token ("s42")."""
+    """Stemmed content words of `text`, with legal references folded to one token ("s42").
+
+    Hyphenated words count both whole and in parts, so "co-operate" meets "cooperate" and
+    "self-funded" meets "self-funder".
+    """
     lowered = text.lower().replace("'s", "").replace("\u2019s", "")
     refs = [("s" + (m.group(1) or "")) if m.group(1) else ("reg" + m.group(2)) for m in _LEGAL_REF.finditer(lowered)]
     lowered = _LEGAL_REF.sub(" ", lowered)
+    joined = [stem(m.group(0).replace("-", "")) for m in _HYPHENATED.finditer(lowered)]
     words = [stem(w) for w in _TOKEN.findall(lowered) if w not in STOP_WORDS]
-    return words + refs
+    return words + joined + refs
 
 
 @dataclass
@@ -157,9 +164,16 @@ class Hit:
 
 
 # How much a match in each field counts. Labels and the words people use count most.
-WEIGHTS = {"label": 3.0, "terms": 2.5, "theme": 2.0, "legal": 2.0, "holder": 1.5, "description": 1.0}
+WEIGHTS = {"label": 3.0, "terms": 2.5, "theme": 2.0, "holder": 1.5, "legal": 1.0, "description": 1.0}
 # Minimum score for a document to count as an answer at all.
-THRESHOLD = 4.0
+THRESHOLD = 6.0
+# Fields whose values are lists of phrases; authors sometimes put several in one string.
+_PHRASE_SPLIT = re.compile(r"[,;]")
+# A word found only in a long description is weak evidence on its own.
+_WEAK_FIELDS = frozenset({"description"})
+# Fields that describe a document's context (who holds it, which Act) rather than its
+# subject: they can match, but do not decide how rare a word is.
+_CONTEXT_FIELDS = frozenset({"holder", "legal"})
 
 
 class Index:
@@ -176,12 +190,14 @@ class Index:
                 bag: set[str] = set()
                 plist = []
                 for text in texts:
-                    toks = tuple(tokens(text))
-                    bag.update(toks)
-                    if len(toks) > 1:
-                        plist.append(toks)
+                    for part in (texts_ for texts_ in _PHRASE_SPLIT.split(text)) if name != "description" else [text]:
+                        toks = tuple(tokens(part))
+                        bag.update(toks)
+                        if len(toks) > 1 and name != "description":
+                            plist.append(toks)
                 bags[name], phrases[name] = bag, plist
-            for tok in set().union(*bags.values()) if bags else ():
+            content = [bag for name, bag in bags.items() if name not in _CONTEXT_FIELDS]
+            for tok in set().union(*content) if content else ():
                 df[tok] = df.get(tok, 0) + 1
             self._docs.append((doc.key, bags, phrases))
         n = max(len(self._docs), 1)
@@ -201,19 +217,25 @@ class Index:
         for key, bags, phrases in self._docs:
             score = 0.0
             matched: set[str] = set()
+            strong = False
             for tok in qset:
-                best = max((self.weights[f] for f, bag in bags.items() if tok in bag), default=0.0)
-                if best:
-                    score += best * self.idf(tok)
+                fields = [f for f, bag in bags.items() if tok in bag]
+                if fields:
+                    score += max(self.weights[f] for f in fields) * self.idf(tok)
                     matched.add(tok)
+                    strong = strong or any(f not in _WEAK_FIELDS for f in fields)
             for name, plist in phrases.items():
                 for phrase in plist:
-                    if _in_order(phrase, qtoks):
-                        # A whole phrase is stronger evidence than its words apart.
-                        score += self.weights[name] * sum(self.idf(t) for t in phrase) * 0.5
-                        matched.update(phrase)
-            if score >= threshold:
-                hits.append(Hit(key, round(score, 3), tuple(sorted(matched))))
+                    if qset.issuperset(phrase):
+                        # A whole phrase is stronger evidence than its words apart, most of
+                        # all when its words come in the same order.
+                        order = 1.0 if _in_order(phrase, qtoks) else 0.5
+                        score += order * self.weights[name] * sum(self.idf(t) for t in phrase) * 0.5
+            if not strong or score < threshold:
+                continue
+            # Among answers with enough evidence, prefer those that account for more of the question.
+            score *= 0.7 + 0.3 * len(matched) / len(qset)
+            hits.append(Hit(key, round(score, 3), tuple(sorted(matched))))
         hits.sort(key=lambda h: (-h.score, h.key))
         return hits[:limit] if limit else hits
 
