@@ -282,6 +282,10 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     except StoreError as exc:
         print(f"caregraph: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) stopped early; that is not an error.
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -177,30 +177,34 @@ _CONTEXT_FIELDS = frozenset({"holder", "legal"})
 
 
 class Index:
-    """An in-memory ranked index over documents."""
+    """An in-memory inverted index over documents, ranked BM25-style with field weights."""
 
     def __init__(self, documents: Iterable[Document], weights: dict[str, float] | None = None) -> None:
         self.weights = weights or WEIGHTS
-        self._docs: list[tuple[str, dict[str, set[str]], dict[str, list[tuple[str, ...]]]]] = []
+        self._keys: list[str] = []
+        # token -> {document number: (best field weight, found outside weak fields)}
+        self._postings: dict[str, dict[int, tuple[float, bool]]] = {}
+        # first token of a phrase -> [(document number, field weight, phrase)]
+        self._phrases: dict[str, list[tuple[int, float, tuple[str, ...]]]] = {}
         df: dict[str, int] = {}
-        for doc in documents:
-            bags: dict[str, set[str]] = {}
-            phrases: dict[str, list[tuple[str, ...]]] = {}
+        for number, doc in enumerate(documents):
+            self._keys.append(doc.key)
+            content: set[str] = set()
             for name, texts in doc.fields.items():
-                bag: set[str] = set()
-                plist = []
-                for text in texts:
-                    for part in (texts_ for texts_ in _PHRASE_SPLIT.split(text)) if name != "description" else [text]:
-                        toks = tuple(tokens(part))
-                        bag.update(toks)
-                        if len(toks) > 1 and name != "description":
-                            plist.append(toks)
-                bags[name], phrases[name] = bag, plist
-            content = [bag for name, bag in bags.items() if name not in _CONTEXT_FIELDS]
-            for tok in set().union(*content) if content else ():
+                weight = self.weights[name]
+                parts = texts if name == "description" else [p for text in texts for p in _PHRASE_SPLIT.split(text)]
+                for part in parts:
+                    toks = tuple(tokens(part))
+                    for tok in toks:
+                        best, strong = self._postings.setdefault(tok, {}).get(number, (0.0, False))
+                        self._postings[tok][number] = (max(best, weight), strong or name not in _WEAK_FIELDS)
+                    if name not in _CONTEXT_FIELDS:
+                        content.update(toks)
+                    if len(toks) > 1 and name != "description":
+                        self._phrases.setdefault(toks[0], []).append((number, weight, toks))
+            for tok in content:
                 df[tok] = df.get(tok, 0) + 1
-            self._docs.append((doc.key, bags, phrases))
-        n = max(len(self._docs), 1)
+        n = max(len(self._keys), 1)
         self._idf = {tok: math.log(1 + (n - c + 0.5) / (c + 0.5)) for tok, c in df.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
 
@@ -213,29 +217,29 @@ class Index:
         if not qtoks:
             return []
         qset = set(qtoks)
+        scores: dict[int, float] = {}
+        matched: dict[int, set[str]] = {}
+        strong: set[int] = set()
+        for tok in qset:
+            idf = self.idf(tok)
+            for number, (weight, is_strong) in self._postings.get(tok, {}).items():
+                scores[number] = scores.get(number, 0.0) + weight * idf
+                matched.setdefault(number, set()).add(tok)
+                if is_strong:
+                    strong.add(number)
+            for number, weight, phrase in self._phrases.get(tok, ()):
+                if qset.issuperset(phrase):
+                    # A whole phrase is stronger evidence than its words apart, most of
+                    # all when its words come in the same order.
+                    order = 1.0 if _in_order(phrase, qtoks) else 0.5
+                    scores[number] += order * weight * sum(self.idf(t) for t in phrase) * 0.5
         hits = []
-        for key, bags, phrases in self._docs:
-            score = 0.0
-            matched: set[str] = set()
-            strong = False
-            for tok in qset:
-                fields = [f for f, bag in bags.items() if tok in bag]
-                if fields:
-                    score += max(self.weights[f] for f in fields) * self.idf(tok)
-                    matched.add(tok)
-                    strong = strong or any(f not in _WEAK_FIELDS for f in fields)
-            for name, plist in phrases.items():
-                for phrase in plist:
-                    if qset.issuperset(phrase):
-                        # A whole phrase is stronger evidence than its words apart, most of
-                        # all when its words come in the same order.
-                        order = 1.0 if _in_order(phrase, qtoks) else 0.5
-                        score += order * self.weights[name] * sum(self.idf(t) for t in phrase) * 0.5
-            if not strong or score < threshold:
+        for number, score in scores.items():
+            if number not in strong or score < threshold:
                 continue
             # Among answers with enough evidence, prefer those that account for more of the question.
-            score *= 0.7 + 0.3 * len(matched) / len(qset)
-            hits.append(Hit(key, round(score, 3), tuple(sorted(matched))))
+            score *= 0.7 + 0.3 * len(matched[number]) / len(qset)
+            hits.append(Hit(self._keys[number], round(score, 3), tuple(sorted(matched[number]))))
         hits.sort(key=lambda h: (-h.score, h.key))
         return hits[:limit] if limit else hits
 

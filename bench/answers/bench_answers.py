@@ -1,0 +1,133 @@
+"""Build time and time per answer for the competency questions.
+
+Runs the same library code over two stores side by side: the embedded pyoxigraph store
+(caregraph's default) and, as the baseline, an rdflib in-memory graph answering the same
+named queries. Prints medians of several runs and the ratio.
+
+    python bench/answers/bench_answers.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from caregraph import responsibility
+from caregraph.build import build, open_store
+from caregraph.dates import parse_day
+from caregraph.store import OxigraphStore, Store
+
+QUESTIONS = json.loads((Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "competency.json").read_text())
+
+
+def _ox(term):
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))) if term.datatype else ox.Literal(str(term))
+    return None
+
+
+class _Rows:
+    def __init__(self, result) -> None:
+        self.variables = [ox.Variable(str(v)) for v in result.vars]
+        self._rows = [{str(v): _ox(row[v]) for v in result.vars} for row in result]
+
+    def __iter__(self):
+        return iter(self._rows)
+
+
+class RdflibStore(Store):
+    """The baseline: caregraph's named queries answered by rdflib over the same quads."""
+
+    def __init__(self, source: OxigraphStore) -> None:
+        super().__init__()
+        self.graph = rdflib.Dataset(default_union=True)
+        data = source.raw.dump(format=ox.RdfFormat.N_QUADS)
+        self.graph.parse(data=data.decode(), format="nquads")
+
+    def query(self, sparql: str):
+        return _Rows(self.graph.query(sparql))
+
+    def update(self, sparql): raise NotImplementedError  # read-only baseline
+    def replace_graph(self, graph, triples): raise NotImplementedError
+    def graphs(self): return [str(g.identifier) for g in self.graph.graphs()]
+    def triples(self, graph): raise NotImplementedError
+    def dump(self, output, fmt): raise NotImplementedError
+    def __len__(self): return len(self.graph)
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def time_builds(runs: int) -> tuple[float, float, float]:
+    memory = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        build(OxigraphStore())
+        memory.append(time.perf_counter() - started)
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        store, _ = open_store(Path(tmp) / "store")
+        first_disk = time.perf_counter() - started
+        del store
+        reopen = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            store, report = open_store(Path(tmp) / "store")
+            assert report.reused
+            reopen.append(time.perf_counter() - started)
+            del store
+    return median_ms(memory), first_disk * 1000, median_ms(reopen)
+
+
+def time_answers(store: Store, runs: int) -> tuple[float, float]:
+    per_answer = []
+    for case in QUESTIONS:  # warm the index and caches once
+        responsibility.ask(store, case["question"], parse_day(case["as_of"]), limit=3)
+    for _ in range(runs):
+        for case in QUESTIONS:
+            started = time.perf_counter()
+            responsibility.ask(store, case["question"], parse_day(case["as_of"]), limit=3)
+            per_answer.append(time.perf_counter() - started)
+    per_answer.sort()
+    return median_ms(per_answer), per_answer[int(len(per_answer) * 0.99)] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    build_ms, disk_ms, reopen_ms = time_builds(args.runs)
+    store, _ = open_store()
+    print(f"graph: {len(store)} quads in {len(store.graphs())} named graphs")
+    print(f"build from ontology/, in memory: median {build_ms:.0f} ms over {args.runs} runs")
+    print(f"build on disk, first start: {disk_ms:.0f} ms; reopen unchanged: median {reopen_ms:.1f} ms")
+
+    started = time.perf_counter()
+    baseline = RdflibStore(store)
+    print(f"baseline rdflib load of the same quads: {(time.perf_counter() - started) * 1000:.0f} ms")
+
+    ox_p50, ox_p99 = time_answers(store, args.runs)
+    rd_p50, rd_p99 = time_answers(baseline, max(1, args.runs // 2))
+    print(f"answers, {len(QUESTIONS)} competency questions x {args.runs} runs:")
+    print(f"  pyoxigraph (caregraph): median {ox_p50:.2f} ms, p99 {ox_p99:.2f} ms per answer")
+    print(f"  rdflib (baseline):      median {rd_p50:.2f} ms, p99 {rd_p99:.2f} ms per answer")
+    print(f"  ratio: caregraph answers {rd_p50 / ox_p50:.1f}x faster than the rdflib baseline (median)")
+
+
+if __name__ == "__main__":
+    main()
