@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from caregraph.actors import Actor, directory
+from caregraph.citations import sorted_citations
 from caregraph.dates import holds
 from caregraph.namespaces import ACTOR
 from caregraph.store import Store, value
@@ -73,6 +74,8 @@ def links(store: Store) -> list[Link]:
                 basis = {"uri": row["basis"].value, "label": value(row["basisLabel"]) or row["basis"].value}
                 if basis not in link.legal_basis:
                     link.legal_basis.append(basis)
+        for link in by_iri.values():
+            link.legal_basis = sorted_citations(link.legal_basis)
         return list(by_iri.values())
 
     return store.cached("accountability-links", load)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from caregraph import matching
 from caregraph.actors import directory
+from caregraph.citations import sorted_citations
 from caregraph.dates import holds
 from caregraph.namespaces import short_id
 from caregraph.store import Store, iri, value
@@ -74,6 +75,8 @@ def load_route(store: Store, route_iri: str, as_of: dt.date, score: float = 0.0)
             basis = {"uri": row["basis"].value, "label": value(row["basisLabel"]) or row["basis"].value}
             if basis not in step.legal_basis:
                 step.legal_basis.append(basis)
+    for step in steps.values():
+        step.legal_basis = sorted_citations(step.legal_basis)
     first = rows[0]
     return Route(route_iri, value(first["label"]), value(first["problem"]), value(first["confidence"]),
                  score, sorted(steps.values(), key=lambda s: s.order))

@@ -4,10 +4,10 @@ oversight and the escalation route, as the law stood on a date."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from caregraph import escalation, matching
+from caregraph.citations import sorted_citations
 from caregraph.dates import holds
 from caregraph.namespaces import STATUS, short_id
 from caregraph.store import Store, iri, value
@@ -117,17 +117,11 @@ def describe(store: Store, duties: list[str], day: dt.date, scores: dict[str, fl
                   "confidence": value(s["confidence"]), "caveat": value(s["caveat"]),
                   "valid_from": _iso(value(s["from"])), "valid_to": _iso(value(s["to"]))},
             # Where the holder on that date acts under its own provision, that is the law to cite.
-            legal_basis=sorted(own_basis[duty] or bases[duty], key=legal_order),
+            legal_basis=sorted_citations(own_basis[duty] or bases[duty]),
             holders=sorted(holders[duty], key=lambda h: (ROLE_ORDER.get(h["role"], 9), h["label"])),
             oversight=sorted(oversight[duty], key=lambda o: o["label"]),
             score=(scores or {}).get(duty, 0.0)))
     return answers
-
-
-def legal_order(basis: dict[str, str]) -> tuple:
-    """Acts before the instruments made under them, then provisions in natural number order."""
-    secondary = "/uksi/" in basis["uri"]
-    return (secondary, [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", basis["label"])])
 
 
 def _iso(day: object) -> str | None:
