@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from caregraph import citations
 from caregraph.actors import Actor, directory
-from caregraph.citations import sorted_citations
 from caregraph.dates import holds
 from caregraph.namespaces import ACTOR
 from caregraph.store import Store, value
@@ -70,12 +70,9 @@ def links(store: Store) -> list[Link]:
                 link = by_iri[key] = Link(key, row["actor"].value, row["counterpart"].value,
                                           value(row["relation"]), value(row["from"]), value(row["to"]),
                                           caveat=value(row["caveat"]))
-            if row["basis"] is not None:
-                basis = {"uri": row["basis"].value, "label": value(row["basisLabel"]) or row["basis"].value}
-                if basis not in link.legal_basis:
-                    link.legal_basis.append(basis)
+            citations.add(link.legal_basis, row["basis"], row["basisLabel"])
         for link in by_iri.values():
-            link.legal_basis = sorted_citations(link.legal_basis)
+            link.legal_basis = citations.sorted_citations(link.legal_basis)
         return list(by_iri.values())
 
     return store.cached("accountability-links", load)

@@ -13,3 +13,12 @@ def legal_order(basis: dict[str, str]) -> tuple:
 
 def sorted_citations(bases: list[dict[str, str]]) -> list[dict[str, str]]:
     return sorted(bases, key=legal_order)
+
+
+def add(citations: list[dict[str, str]], basis, label) -> None:
+    """Add the citation for a query result's basis IRI and label, once; no basis, no change."""
+    if basis is None:
+        return
+    entry = {"uri": basis.value, "label": label.value if label is not None else basis.value}
+    if entry not in citations:
+        citations.append(entry)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from caregraph import matching
+from caregraph import citations, matching
 from caregraph.actors import directory
-from caregraph.citations import sorted_citations
 from caregraph.dates import holds
 from caregraph.namespaces import short_id
 from caregraph.store import Store, iri, value
@@ -71,12 +70,9 @@ def load_route(store: Store, route_iri: str, as_of: dt.date, score: float = 0.0)
             step = steps[key] = Step(value(row["order"]), actor.as_json(), value(row["action"]),
                                      bool(value(row["parallel"])),
                                      in_existence=holds(actor.valid_from, actor.valid_to, as_of))
-        if row["basis"] is not None:
-            basis = {"uri": row["basis"].value, "label": value(row["basisLabel"]) or row["basis"].value}
-            if basis not in step.legal_basis:
-                step.legal_basis.append(basis)
+        citations.add(step.legal_basis, row["basis"], row["basisLabel"])
     for step in steps.values():
-        step.legal_basis = sorted_citations(step.legal_basis)
+        step.legal_basis = citations.sorted_citations(step.legal_basis)
     first = rows[0]
     return Route(route_iri, value(first["label"]), value(first["problem"]), value(first["confidence"]),
                  score, sorted(steps.values(), key=lambda s: s.order))

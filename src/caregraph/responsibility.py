@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from caregraph import escalation, matching
-from caregraph.citations import sorted_citations
+from caregraph import citations, escalation, matching
 from caregraph.dates import holds
 from caregraph.namespaces import STATUS, short_id
 from caregraph.store import Store, iri, value
@@ -84,9 +83,7 @@ def describe(store: Store, duties: list[str], day: dt.date, scores: dict[str, fl
     summaries = {r["duty"].value: r for r in store.select("duty_summary", rows)}
     bases: dict[str, list[dict[str, str]]] = {d: [] for d in duties}
     for r in store.select("duty_legal_basis", rows):
-        entry = {"uri": r["basis"].value, "label": value(r["label"]) or r["basis"].value}
-        if entry not in bases[r["duty"].value]:
-            bases[r["duty"].value].append(entry)
+        citations.add(bases[r["duty"].value], r["basis"], r["label"])
     holders: dict[str, list[dict[str, str]]] = {d: [] for d in duties}
     own_basis: dict[str, list[dict[str, str]]] = {d: [] for d in duties}
     for r in store.select("duty_assignments", rows):
@@ -97,10 +94,8 @@ def describe(store: Store, duties: list[str], day: dt.date, scores: dict[str, fl
                  "label": value(r["holderLabel"]), "role": value(r["role"])}
         if entry not in holders[duty]:
             holders[duty].append(entry)
-        if r["basis"] is not None and entry["role"] == "accountable":
-            basis = {"uri": r["basis"].value, "label": value(r["basisLabel"]) or r["basis"].value}
-            if basis not in own_basis[duty]:
-                own_basis[duty].append(basis)
+        if entry["role"] == "accountable":
+            citations.add(own_basis[duty], r["basis"], r["basisLabel"])
     oversight: dict[str, list[dict[str, str]]] = {d: [] for d in duties}
     for r in store.select("duty_oversight", rows):
         if holds(value(r["from"]), value(r["to"]), day):
@@ -117,7 +112,7 @@ def describe(store: Store, duties: list[str], day: dt.date, scores: dict[str, fl
                   "confidence": value(s["confidence"]), "caveat": value(s["caveat"]),
                   "valid_from": _iso(value(s["from"])), "valid_to": _iso(value(s["to"]))},
             # Where the holder on that date acts under its own provision, that is the law to cite.
-            legal_basis=sorted_citations(own_basis[duty] or bases[duty]),
+            legal_basis=citations.sorted_citations(own_basis[duty] or bases[duty]),
             holders=sorted(holders[duty], key=lambda h: (ROLE_ORDER.get(h["role"], 9), h["label"])),
             oversight=sorted(oversight[duty], key=lambda o: o["label"]),
             score=(scores or {}).get(duty, 0.0)))
