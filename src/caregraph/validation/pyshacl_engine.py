@@ -1,0 +1,75 @@
+"""The reference engine: pySHACL over an in-memory rdflib copy of the graph.
+
+Every faster path must give the same results as this one on the manifest tests. It is far
+too slow for the England-scale graph (ENGINES.md), so caregraph runs it on small graphs,
+on shapes the fast engine cannot compile, and when asked for by name.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Sequence
+
+import pyparsing
+import pyshacl
+import rdflib
+
+from caregraph.store import Store
+from caregraph.validation.rdf_input import from_rdflib, to_rdflib
+from caregraph.validation.report import SH, ValidationResult
+from caregraph.validation.shapes import ShapeSet
+
+_SH = rdflib.Namespace(SH)
+
+
+def data_graph(store: Store) -> rdflib.Graph:
+    """The union of the store's graphs as one rdflib graph (pySHACL would otherwise validate
+    each named graph of a dataset on its own)."""
+    graph = rdflib.Graph()
+    for row in store.query("SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }"):
+        graph.add((to_rdflib(row["s"]), to_rdflib(row["p"]), to_rdflib(row["o"])))
+    return graph
+
+
+def run(store: Store, shapes: ShapeSet, focus: Sequence[str] | None = None) -> list[ValidationResult]:
+    return validate_graph(data_graph(store), shapes, focus)
+
+
+def validate_graph(graph: rdflib.Graph, shapes: ShapeSet, focus: Sequence[str] | None = None) -> list[ValidationResult]:
+    """pySHACL's results for an rdflib graph (the union data_graph makes of a store)."""
+    try:
+        _, report, _ = pyshacl.validate(graph, shacl_graph=shapes.graph, inference="none",
+                                        advanced=True, focus_nodes=list(focus) if focus else None,
+                                        allow_warnings=False)
+    finally:
+        # rdflib's SPARQL parser (pyparsing, packrat mode) caches parse exceptions, and their
+        # tracebacks, with the rest of pySHACL's reference cycles, keep every calling frame
+        # alive, the store among them: an on-disk store would stay locked until the garbage
+        # collector happened to run.
+        pyparsing.ParserElement.reset_cache()
+        gc.collect()
+    return [_result(report, node) for node in report.subjects(rdflib.RDF.type, _SH.ValidationResult)]
+
+
+def _text(term: rdflib.term.Node | None) -> str | None:
+    if term is None:
+        return None
+    return f"_:{term}" if isinstance(term, rdflib.BNode) else str(term)
+
+
+def _result(report: rdflib.Graph, node: rdflib.term.Node) -> ValidationResult:
+    def one(predicate: rdflib.URIRef) -> rdflib.term.Node | None:
+        return next(iter(report.objects(node, predicate)), None)
+
+    value = one(_SH.value)
+    messages = sorted(str(m) for m in report.objects(node, _SH.resultMessage))
+    return ValidationResult(
+        focus_node=_text(one(_SH.focusNode)),
+        result_path=_text(one(_SH.resultPath)),
+        value=from_rdflib(value) if value is not None else None,
+        message=" ".join(messages),
+        severity=str(one(_SH.resultSeverity)),
+        source_shape=_text(one(_SH.sourceShape)),
+        source_constraint_component=str(one(_SH.sourceConstraintComponent)),
+        source_constraint=_text(one(_SH.sourceConstraint)),
+    )

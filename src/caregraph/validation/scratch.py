@@ -1,0 +1,58 @@
+"""Scratch copies of the built graph with extra data added, so that validating a file never
+writes it into a store someone relies on."""
+
+from __future__ import annotations
+
+import io
+import threading
+from urllib.parse import quote
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+
+from caregraph.build import _infer as materialise_inferences
+from caregraph.build import fingerprint, open_store, skolemize
+from caregraph.namespaces import GRAPH
+from caregraph.resources import ontology_dir
+from caregraph.store import OxigraphStore, Store
+
+_curated: dict[str, OxigraphStore] = {}
+_lock = threading.Lock()
+
+
+def curated_store() -> OxigraphStore:
+    """The curated graph, built in memory once per version of the sources."""
+    key = fingerprint(ontology_dir())
+    with _lock:
+        if key not in _curated:
+            _curated.clear()
+            _curated[key], _ = open_store()
+        return _curated[key]
+
+
+def copy_of(base: Store) -> OxigraphStore:
+    scratch = OxigraphStore()
+    if isinstance(base, OxigraphStore):
+        scratch.raw.extend(base.raw)
+    else:
+        buffer = io.BytesIO()
+        base.dump(buffer, "nquads")
+        scratch.raw.load(buffer.getvalue(), ox.RdfFormat.N_QUADS)
+    return scratch
+
+
+def with_additions(base: Store, additions: Sequence[tuple[str, list[ox.Triple]]]) -> OxigraphStore:
+    """A copy of `base` with each (name, triples) added by `add_sources`."""
+    scratch = copy_of(base)
+    add_sources(scratch, additions)
+    return scratch
+
+
+def add_sources(store: OxigraphStore, additions: Sequence[tuple[str, list[ox.Triple]]]) -> None:
+    """Add each (name, triples) as its own named graph, the way caregraph builds its sources:
+    blank nodes skolemized, then inferences materialised again over the whole store."""
+    for n, (name, triples) in enumerate(additions, 1):
+        scope = f"validate/{n}/{quote(name, safe='')}"
+        graph = ox.NamedNode(GRAPH + scope)
+        store.raw.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in skolemize(triples, scope))
+    materialise_inferences(store.raw)
