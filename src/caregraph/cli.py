@@ -62,6 +62,8 @@ def _print_route(route: escalation.Route, out) -> None:
 
 def cmd_ask(args: argparse.Namespace, out) -> int:
     store = _store(args)
+    if args.location or args.council:
+        return _ask_at_place(store, args, out)
     response = responsibility.ask(store, args.question, _day(args), limit=args.limit)
     if args.json:
         json.dump(response.as_json(), out, indent=2, ensure_ascii=False)
@@ -89,6 +91,22 @@ def cmd_ask(args: argparse.Namespace, out) -> int:
     if response.escalation:
         _print_route(response.escalation, out)
     return EXIT_OK
+
+
+def _ask_at_place(store, args: argparse.Namespace, out) -> int:
+    from caregraph import places
+
+    try:
+        response = places.ask(store, args.question, _day(args), location=args.location, council=args.council,
+                              limit=args.limit)
+    except places.PlaceError as exc:
+        raise CliError(str(exc), EXIT_NOTHING) from None
+    if args.json:
+        json.dump(response.as_json(), out, indent=2, ensure_ascii=False)
+        print(file=out)
+    else:
+        print(response.as_text(), file=out)
+    return EXIT_OK if response.answers else EXIT_NOTHING
 
 
 def _actor(store, text: str):
@@ -229,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="answer as the law stood on this date (YYYY-MM-DD; default today)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--limit", type=int, default=5, help="at most this many answers (default 5)")
+    p.add_argument("--location", metavar="CQC_ID|NAME",
+                   help="answer for this CQC-registered location, naming the bodies that hold each duty there")
+    p.add_argument("--council", metavar="GSS|NAME", help="answer for this council's area (a GSS code or a name)")
 
     p = command("path", cmd_path, "the chains of accountability from an actor up to Parliament")
     p.add_argument("actor", help="an actor id (cqc), name or acronym")

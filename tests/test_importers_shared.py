@@ -1,0 +1,168 @@
+"""The importers on the real extracts in ../shared/data (skipped when absent): every skipped
+row explained, 2025 locations each in exactly one of the 153 councils, API locations in
+their ICB, the 2016 directory's abolished councils as they were, the shapes met, the
+geography rebuilt exactly from the ONS and mySociety files, and the acceptance question."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+import io
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from caregraph import places
+from caregraph.build import open_store
+from caregraph.importers import geography
+from caregraph.importers.run import import_source
+from caregraph.resources import ontology_dir
+from caregraph.store import OxigraphStore
+
+EXTRACTS = {
+    "directory-2016": ("cqc-directory", "cqc/blablupcom_rteed_cqc_directory_2016-02_7000rows_noheader.csv"),
+    "export-2025": ("cqc-export", "cqc/mooperd_cqc-companies/Locations-head.csv"),
+    "directory-2025": ("cqc-directory", "cqc/mooperd_cqc-companies/output-head.csv"),
+    "api-2025": ("cqc-api", "cqc/oldham_cqc_api_v1"),
+    "trusts": ("ods", "nhs_ods/etr.csv"),
+    "sub-icbs": ("ods", "nhs_ods/eccg.csv"),
+}
+# Every row the importers leave out of the real extracts, and why: none is caregraph's fault.
+EXPECTED_SKIPS = {
+    "directory-2025": {"line 379": "gives no local authority"},          # CQC left the column blank
+    "trusts": {"line 151": "not an English NHS body", "line 172": "not an English NHS body",
+               "line 269": "not an English NHS body"},                       # the three Welsh trusts
+}
+COUNCIL = "https://w3id.org/caregraph/id/council/"
+CG = "https://w3id.org/caregraph/def#"
+
+
+@functools.cache
+def _curated() -> bytes:
+    store, _ = open_store()
+    out = io.BytesIO()
+    store.raw.dump(out, ox.RdfFormat.N_QUADS)
+    return out.getvalue()
+
+
+@functools.cache
+def imported(name: str, data: str):
+    store = OxigraphStore()
+    store.raw.load(_curated(), ox.RdfFormat.N_QUADS)
+    source, path = EXTRACTS[name]
+    report = import_source(store, source, Path(data) / path, progress=io.StringIO())
+    return store, report
+
+
+def councils_of_locations(store, graph: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for row in store.query(f"""PREFIX cg: <{CG}> SELECT ?l ?c WHERE {{ GRAPH <{graph}> {{
+            ?l a cg:CareLocation OPTIONAL {{ ?l cg:council ?c }} }} }}"""):
+        found.setdefault(row["l"].value.rsplit("/", 1)[-1], set())
+        if row["c"] is not None:
+            found[row["l"].value.rsplit("/", 1)[-1]].add(row["c"].value.removeprefix(COUNCIL))
+    return found
+
+
+def current_councils(store) -> set[str]:
+    return {c.gss for c in places.councils(store).by_iri.values() if c.social_services and c.valid_to is None}
+
+
+@pytest.mark.parametrize("name", sorted(EXTRACTS))
+def test_every_skipped_row_is_explained(shared_data, name):
+    _, report = imported(name, str(shared_data))
+    assert report.rows_read > 0
+    skipped = {s.where: s.reason for s in report.skipped}
+    expected = EXPECTED_SKIPS.get(name, {})
+    assert set(skipped) == set(expected)
+    for where, reason in expected.items():
+        assert reason in skipped[where]
+    assert report.rows_linked == report.rows_read - len(report.skipped)
+
+
+@pytest.mark.parametrize("name, id_column", [("export-2025", "Location ID"),
+                                             ("directory-2025", "CQC Location ID (for office use only)")])
+def test_every_2025_location_links_to_exactly_one_of_the_153_councils(shared_data, name, id_column):
+    store, report = imported(name, str(shared_data))
+    linked = councils_of_locations(store, report.graph)
+    with open(shared_data / EXTRACTS[name][1], encoding="utf-8-sig", newline="") as fh:
+        in_file = {r[id_column] for r in csv.DictReader(fh) if r[id_column]}
+    skipped_ids = {s.reason.split()[1] for s in report.skipped}
+    assert set(linked) == in_file - skipped_ids
+    valid = current_councils(store)
+    assert len(valid) == 153
+    assert all(len(c) == 1 and c <= valid for c in linked.values())
+
+
+def test_every_api_location_links_to_its_council_and_its_icb(shared_data):
+    store, report = imported("api-2025", str(shared_data))
+    linked = councils_of_locations(store, report.graph)
+    icbs = {r["l"].value.rsplit("/", 1)[-1]: r["i"].value for r in store.query(
+        f"PREFIX cg: <{CG}> SELECT ?l ?i WHERE {{ GRAPH <{report.graph}> {{ ?l cg:icb ?i }} }}")}
+    folder = shared_data / EXTRACTS["api-2025"][1] / "location_details"
+    records = [json.loads(p.read_text()) for p in folder.glob("*.json")]
+    assert len(records) == 451
+    for record in records:
+        assert linked[record["locationId"]] == {"E08000004"}      # Oldham
+        if record.get("onspdIcbCode"):
+            assert icbs[record["locationId"]] == "https://w3id.org/caregraph/id/icb/" + record["onspdIcbCode"]
+        else:
+            assert record["locationId"] not in icbs
+
+
+def test_the_2016_directory_links_abolished_councils_as_they_were(shared_data):
+    store, report = imported("directory-2016", str(shared_data))
+    assert report.as_of == dt.date(2016, 2, 1)
+    linked = councils_of_locations(store, report.graph)
+    expected = {"Cumbria": "E10000006", "Northamptonshire": "E10000021", "Poole": "E06000029",
+                "Bournemouth": "E06000028", "Dorset": "E10000009", "Buckinghamshire": "E10000002",
+                "North Yorkshire": "E10000023", "Somerset": "E10000027"}
+    with open(shared_data / EXTRACTS["directory-2016"][1], encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.reader(fh) if r[10] in expected]
+    assert len(rows) > 400
+    for row in rows:
+        assert linked[row[13]] == {expected[row[10]]}, row[:1] + row[10:11]
+    # Everything else links to a council that existed in February 2016.
+    index = places.councils(store)
+    assert all(index.by_gss[c].exists_on(report.as_of) for cs in linked.values() for c in cs)
+
+
+@pytest.mark.parametrize("name", sorted(EXTRACTS))
+def test_the_real_extracts_meet_the_linked_record_shapes(shared_data, name):
+    validation = pytest.importorskip("caregraph.validation")
+    store, report = imported(name, str(shared_data))
+    result = validation.validate(store)
+    assert result.conforms, [(r.focus_node, r.message) for r in result.results][:5]
+
+
+def test_the_geography_importer_rebuilds_the_shipped_files_exactly(shared_data, tmp_path):
+    built = geography.build(geography.find_sources(shared_data / "ons"))
+    assert not built.notes
+    for path in geography.write(built, tmp_path):
+        shipped = ontology_dir() / "geography" / path.name
+        assert path.read_text(encoding="utf-8") == shipped.read_text(encoding="utf-8")
+
+
+def test_who_to_tell_about_abuse_at_a_real_care_home(shared_data):
+    store, _ = imported("export-2025", str(shared_data))
+    with open(shared_data / EXTRACTS["export-2025"][1], encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    names = [r["Location Name"] for r in rows]
+    home = next(r for r in rows if r["Service Types"] == "Care home service with nursing"
+                and names.count(r["Location Name"]) == 1)
+    # As a person asks: by the home's name, which says nothing about duties; the place says it is a care home.
+    response = places.ask(store, f"who do I tell about abuse at {home['Location Name']}",
+                          location=home["Location Name"])
+    assert response.place.id == home["Location ID"] and "(care home)" in response.matched_as
+    bodies = {b["role"]: b for b in response.bodies}
+    assert bodies["registered-provider"]["label"] == home["Provider Name"]
+    council = bodies["council-social-services"]
+    assert council["kind"] == "local" and council["id"] in current_councils(store)
+    assert any("accountable" in d["raci"] and any(b["label"] == "Care Act 2014 s.42" for b in d["legal_basis"])
+               for d in council["duties"])
+    cqc = bodies["cqc"]
+    assert cqc["duties"] or cqc["oversees"]
+    assert all(d["legal_basis"] for b in response.bodies for d in b["duties"])
