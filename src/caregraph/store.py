@@ -232,7 +232,8 @@ class SparqlEndpointStore(Store):
             raise StoreError(f"{self.query_url} answered {response.status_code}: {response.text[:500]}")
         kind = response.headers.get("content-type", "").split(";")[0].strip()
         if kind == "application/n-triples":
-            return ox.parse(response.content, ox.RdfFormat.N_TRIPLES)
+            # ox.parse yields quads (in the default graph); CONSTRUCT callers expect triples.
+            return [quad.triple for quad in ox.parse(response.content, ox.RdfFormat.N_TRIPLES)]
         return ox.parse_query_results(response.content, ox.QueryResultsFormat.JSON)
 
     def update(self, sparql: str) -> None:

@@ -1,0 +1,100 @@
+"""The FastAPI application: routers, errors, CORS and the SPARQL worker pool's lifetime."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from caregraph import __version__
+from caregraph.actors import AmbiguousActor, UnknownActor
+from caregraph.api import actors, duties, escalation, linked_data, locations, pages, responsible, sparql, validate
+from caregraph.api.context import AnswerCache
+from caregraph.api.settings import Settings
+from caregraph.api.sparql_workers import SparqlPool
+from caregraph.duties import UnknownDuty, UnknownFilter
+from caregraph.store import OxigraphStore, StoreError
+
+# One line per area; place-specific endpoints (api/locations.py) go in here too.
+ROUTERS = (sparql, responsible, locations, actors, duties, escalation, validate, linked_data, pages)
+
+DESCRIPTION = """Who is responsible for what in English adult social care, housing and health.
+
+JSON answers for advocates' tools, the SPARQL 1.1 Protocol at `/sparql` for developers,
+SHACL validation at `/validate`, and every caregraph URI (`/id/...`) dereferenceable with
+content negotiation (HTML, Turtle, JSON-LD, N-Triples)."""
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(UnknownActor)
+    async def unknown_actor(_: Request, exc: UnknownActor) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "suggestions": exc.suggestions}, status_code=404)
+
+    @app.exception_handler(AmbiguousActor)
+    async def ambiguous_actor(_: Request, exc: AmbiguousActor) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "candidates": [a.as_json() for a in exc.candidates]},
+                            status_code=300)
+
+    @app.exception_handler(UnknownDuty)
+    async def unknown_duty(_: Request, exc: UnknownDuty) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "suggestions": exc.suggestions}, status_code=404)
+
+    @app.exception_handler(UnknownFilter)
+    async def unknown_filter(_: Request, exc: UnknownFilter) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(StoreError)
+    async def store_error(_: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse({"detail": f"the store could not answer: {exc}"}, status_code=502)
+
+
+def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAPI:
+    """The caregraph HTTP application over `store` (built and ready)."""
+    settings = settings or Settings()
+    pool = SparqlPool(store.raw, size=settings.sparql_workers, timeout=settings.query_timeout,
+                      result_limit=settings.result_limit, store_path=settings.store_path,
+                      worker_memory=settings.worker_memory)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await pool.start()
+        try:
+            yield
+        finally:
+            await pool.stop()
+
+    app = FastAPI(title="caregraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)  # /docs is pages.docs_page: no CDN scripts
+    app.state.store = store
+    app.state.settings = settings
+    app.state.pool = pool
+    app.state.answers = AnswerCache(settings.answer_cache)
+    # Added first, so it runs inside CORS: answered queries still carry the CORS headers.
+    app.add_middleware(sparql.QueryEndpoint, service=app)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],
+                       allow_headers=["Accept", "Content-Type"], expose_headers=["Link"])
+    _errors(app)
+
+    @app.get("/health", tags=["service"], summary="For load balancers: the store and query workers are up")
+    async def health() -> dict:
+        return {"status": "ok", "version": __version__, "sparql_workers": pool.workers,
+                "queries_stopped": pool.killed, "store_generation": store.generation}
+
+    for module in ROUTERS:
+        app.include_router(module.router)
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema["paths"].update(sparql.OPENAPI_PATHS)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    return app

@@ -1,0 +1,138 @@
+"""HTML pages for advocates: ask a question and read the answer (who holds the duty, the law
+with links to legislation.gov.uk, who oversees them, where to go next), and pages for
+actors, duties and escalation routes. Plain HTML and one stylesheet: no scripts, no CDN."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from caregraph import actor_profile, duties, escalation, escalation_catalogue, responsibility
+from caregraph.actors import AmbiguousActor, UnknownActor, directory
+from caregraph.dates import parse_day
+from caregraph.namespaces import ACTOR, DUTY, ID, LEGISLATION_ID, ROUTE, short_id
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def local_link(uri: str) -> str:
+    """Where a URI is read: caregraph's own on this server, the law on legislation.gov.uk."""
+    if uri.startswith(ID):
+        return "/id/" + uri[len(ID):]
+    if uri.startswith(LEGISLATION_ID):
+        return "https://www.legislation.gov.uk/" + uri[len(LEGISLATION_ID):]
+    return uri
+
+
+templates.env.filters["link"] = local_link
+templates.env.filters["short"] = short_id
+
+
+def _render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def not_found(request: Request, message: str) -> HTMLResponse:
+    return _render(request, "message.html", 404, title="Not found", message=message)
+
+
+def _day(text: str | None) -> tuple[dt.date, str | None]:
+    try:
+        return parse_day(text or None), None
+    except ValueError as exc:
+        return dt.date.today(), str(exc)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    return _render(request, "home.html", title="Who is responsible?",
+                   routes=escalation_catalogue.list_routes(request.app.state.store))
+
+
+@router.get("/ask", response_class=HTMLResponse)
+def ask_page(request: Request, q: str = Query(""), as_of: str | None = Query(None)) -> HTMLResponse:
+    if not q.strip():
+        return _render(request, "home.html", title="Who is responsible?",
+                       routes=escalation_catalogue.list_routes(request.app.state.store))
+    day, problem = _day(as_of)
+    if problem:
+        return _render(request, "message.html", 400, title="Check the date", message=problem)
+    response = responsibility.ask(request.app.state.store, q[:500], day)
+    return _render(request, "answer.html", title=f"Who is responsible: {q[:80]}", response=response, q=q,
+                   as_of=as_of or "")
+
+
+@router.get("/pages/actors", response_class=HTMLResponse)
+def actors_page(request: Request) -> HTMLResponse:
+    page = actor_profile.list_actors(request.app.state.store, limit=200)
+    groups: dict[str, list[dict]] = {}
+    for item in page.items:
+        groups.setdefault(item["kind"] or item["class"], []).append(item)
+    return _render(request, "actors.html", title="Actors", groups=dict(sorted(groups.items())))
+
+
+@router.get("/pages/duties", response_class=HTMLResponse)
+def duties_page(request: Request, theme: str | None = Query(None), sector: str | None = Query(None),
+                offset: int = Query(0, ge=0)) -> HTMLResponse:
+    try:
+        page = duties.list_duties(request.app.state.store, theme=theme or None, sector=sector or None,
+                                  offset=offset, limit=50)
+    except duties.UnknownFilter as exc:
+        return _render(request, "message.html", 400, title="Nothing matches", message=str(exc))
+    return _render(request, "duties.html", title="Duties", page=page, theme=theme or "", sector=sector or "")
+
+
+@router.get("/pages/routes", response_class=HTMLResponse)
+def routes_page(request: Request) -> HTMLResponse:
+    return _render(request, "routes.html", title="Where to go when things go wrong",
+                   routes=escalation_catalogue.list_routes(request.app.state.store))
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def docs_page(request: Request) -> HTMLResponse:
+    """The API reference, rendered here from the OpenAPI document (no scripts from a CDN)."""
+    return _render(request, "docs.html", title="caregraph HTTP API", spec=request.app.openapi())
+
+
+def sparql_page(request: Request) -> HTMLResponse:
+    return _render(request, "sparql.html", title="SPARQL endpoint",
+                   example="PREFIX cg: <https://w3id.org/caregraph/def#>\nPREFIX rdfs: "
+                           "<http://www.w3.org/2000/01/rdf-schema#>\nSELECT ?duty ?label WHERE {\n"
+                           "  ?duty a cg:Duty ; rdfs:label ?label .\n} LIMIT 10")
+
+
+def resource_page(request: Request, uri: str, triples: list[ox.Triple]) -> HTMLResponse:
+    """The page for a dereferenced caregraph URI: an advocate's page for actors, duties and
+    routes, a table of statements for anything else."""
+    store = request.app.state.store
+    day, _ = _day(request.query_params.get("as_of"))
+    if uri.startswith(ACTOR) and "/" not in uri[len(ACTOR):]:
+        try:
+            actor = directory(store).resolve(uri)
+        except (UnknownActor, AmbiguousActor):
+            actor = None
+        if actor is not None:
+            return _render(request, "actor.html", title=actor.label, actor=actor_profile.profile(store, actor, day))
+    if uri.startswith(DUTY) and "/" not in uri[len(DUTY):]:
+        try:
+            return _render(request, "duty.html", title="Duty", duty=duties.get_duty(store, uri, day))
+        except duties.UnknownDuty:
+            pass
+    if uri.startswith(ROUTE) and "/" not in uri[len(ROUTE):]:
+        route = escalation.load_route(store, uri, day)
+        return _render(request, "route.html", title=route.label, route=route)
+    labels = {t.object.value: t.object.value for t in triples}
+    for t in triples:
+        if t.predicate.value in ("http://www.w3.org/2000/01/rdf-schema#label",
+                                 "http://www.w3.org/2004/02/skos/core#prefLabel"):
+            labels[t.subject.value] = t.object.value
+    rows = [(t.subject.value, t.predicate.value, t.object) for t in triples
+            if t.subject.value == uri or t.subject.value.startswith(uri + "/")]
+    return _render(request, "resource.html", title=labels.get(uri, short_id(uri)), uri=uri, rows=rows,
+                   labels=labels)

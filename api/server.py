@@ -1,0 +1,80 @@
+"""`caregraph serve`: the HTTP API with uvicorn over the embedded store.
+
+Without --store the graph is built in memory at start; with --store PATH it is built on
+disk the first time and reopened after. One worker process (the default) serves with the
+store opened read-write only when an update token is configured. With --workers N > 1
+each process opens the on-disk store read-only (or builds its own in memory), so
+SPARQL updates need --workers 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from caregraph.api.app import create_app
+from caregraph.api.settings import Settings
+from caregraph.build import BuildError, open_store
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def _open(path: Path | None, read_only: bool):
+    if path is None:
+        store, _ = open_store()
+        return store
+    if read_only:
+        # Build or refresh on disk first (needs write access), then reopen read-only.
+        built, _ = open_store(path)
+        del built
+    store, _ = open_store(path, read_only=read_only)
+    return store
+
+
+def app_from_env() -> FastAPI:
+    """The application for each of several uvicorn worker processes (--workers N)."""
+    path = os.environ.get("CAREGRAPH_STORE")
+    store_path = Path(path) if path else None
+    if store_path is not None:
+        store, _ = open_store(store_path, read_only=True)
+    else:
+        store, _ = open_store()
+    return create_app(store, Settings.from_env(store_path=store_path))
+
+
+def run_cli(args: argparse.Namespace, out) -> int:
+    path = Path(args.store) if args.store else None
+    settings = Settings.from_env(store_path=path)
+    if args.workers < 1:
+        print("caregraph serve: --workers must be 1 or more", file=out)
+        return EXIT_USAGE
+    if args.workers > 1 and settings.update_token:
+        print("caregraph serve: SPARQL updates (CAREGRAPH_UPDATE_TOKEN) need --workers 1, so that every "
+              "process sees each change", file=out)
+        return EXIT_USAGE
+    try:
+        if args.workers > 1:
+            if path is not None:
+                _open(path, read_only=True)  # built once here, then opened read-only by every worker
+                os.environ["CAREGRAPH_STORE"] = str(path)
+            else:
+                os.environ.pop("CAREGRAPH_STORE", None)
+            print(f"caregraph: serving on http://{args.host}:{args.port} with {args.workers} workers", file=out)
+            uvicorn.run("caregraph.api.server:app_from_env", factory=True, host=args.host, port=args.port,
+                        workers=args.workers, log_level="warning")
+            return EXIT_OK
+        store = _open(path, read_only=path is not None and not settings.update_token)
+    except BuildError as exc:
+        print(f"caregraph serve: the knowledge does not build: {exc}", file=out)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"caregraph serve: cannot open the store at {path}: {exc}", file=out)
+        return EXIT_USAGE
+    app = create_app(store, settings)
+    print(f"caregraph: serving {len(store)} quads on http://{args.host}:{args.port}", file=out, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK

@@ -1,0 +1,108 @@
+"""POST /validate: RDF in, a SHACL report out (JSON or Turtle by Accept), validated together
+with the built graph; `?target=IRI` validates one focus node (Fuseki's shape of this service).
+The validation itself is the library's (caregraph.validation)."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import rdflib
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from caregraph.api import negotiation
+from caregraph.api.linked_data import CONTEXT_PATH
+from caregraph.linked_data import jsonld_context
+from caregraph.validation import validate
+
+router = APIRouter(tags=["validation"])
+
+# rdflib parses what pySHACL sees (ENGINES.md: oxigraph-parsed literals break sh:in checks).
+PARSERS = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/n-triples": "nt",
+           "text/plain": "nt", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
+REPORTS = {"application/json": "json", "application/ld+json": "json", "text/turtle": "turtle"}
+
+
+def _inline_contexts(node: object) -> object:
+    """Replace references to caregraph's published context by the context itself; refuse any
+    other remote context, which this server will not fetch on a client's behalf."""
+    if isinstance(node, list):
+        return [_inline_contexts(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, val in node.items():
+        if key == "@context":
+            refs = val if isinstance(val, list) else [val]
+            resolved = []
+            for ref in refs:
+                if isinstance(ref, str):
+                    if not ref.endswith(CONTEXT_PATH):
+                        raise HTTPException(400, f"JSON-LD: remote @context {ref!r} is not fetched by this "
+                                                 f"server; inline it or use {CONTEXT_PATH}")
+                    ref = jsonld_context()["@context"]
+                resolved.append(ref)
+            out[key] = resolved if isinstance(val, list) else resolved[0]
+        else:
+            out[key] = _inline_contexts(val)
+    return out
+
+
+def parse_body(body: bytes, content_type: str) -> rdflib.Graph:
+    kind = content_type.split(";")[0].strip().lower()
+    fmt = PARSERS.get(kind)
+    if fmt is None:
+        raise HTTPException(415, f"send RDF as one of: {', '.join(PARSERS)} (got {kind or 'no Content-Type'})")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(400, f"the body is not UTF-8: {exc}") from None
+    if fmt == "json-ld":
+        try:
+            text = json.dumps(_inline_contexts(json.loads(text)))
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, f"malformed JSON-LD: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    graph = rdflib.Graph()
+    try:
+        graph.parse(data=text, format=fmt)
+    except Exception as exc:  # noqa: BLE001 - rdflib's parsers raise many kinds; all mean bad input
+        raise HTTPException(400, f"malformed {kind}: {exc}") from None
+    return graph
+
+
+@router.post("/validate", summary="Validate RDF against caregraph's SHACL shapes", response_class=Response,
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 t: {"schema": {"type": "string"}} for t in ("text/turtle", "application/n-triples",
+                                                             "application/ld+json")}}},
+             responses={200: {"description": "the SHACL validation report (conforms or not); header "
+                                             "Caregraph-Conforms says which",
+                              "content": {"application/json": {}, "text/turtle": {}}},
+                        400: {"description": "malformed RDF or target, with the parser's message"},
+                        406: {"description": "report only as JSON or Turtle"},
+                        413: {"description": "body too large"}, 415: {"description": "not an RDF type"}})
+async def validate_data(request: Request, target: str | None = Query(
+        None, description="validate only this focus node (an IRI)")) -> Response:
+    chosen = negotiation.choose(request.headers.get("accept"), list(REPORTS))
+    if chosen is None:
+        raise HTTPException(406, "the report is offered as application/json or text/turtle")
+    limit = request.app.state.settings.upload_limit
+    body = await request.body()
+    if len(body) > limit:
+        raise HTTPException(413, f"the body is larger than this server's limit of {limit} bytes")
+    if not body.strip():
+        raise HTTPException(400, "the body is empty: POST the RDF to validate")
+    focus = None
+    if target is not None:
+        try:
+            focus = [ox.NamedNode(target).value]
+        except ValueError:
+            raise HTTPException(400, f"target: not an IRI: {target!r}") from None
+    graph = parse_body(body, request.headers.get("content-type", ""))
+    # Validation takes seconds on big graphs: a worker thread keeps the server answering.
+    report = await run_in_threadpool(validate, graph, focus=focus)
+    headers = {"Caregraph-Conforms": "true" if report.conforms else "false"}
+    if REPORTS[chosen] == "turtle":
+        return Response(report.to_turtle(), media_type="text/turtle; charset=utf-8", headers=headers)
+    return Response(report.to_json(), media_type="application/json", headers=headers)
