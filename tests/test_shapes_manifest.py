@@ -157,5 +157,7 @@ def test_every_shape_has_a_message():
 
 
 def test_manifests_name_only_real_shape_files():
+    # By name: an installed package carries its own copy of the repository's shapes/.
+    shipped = {path.name for path in shapes_dir().glob("*.ttl")}
     for entry in manifest_entries():
-        assert entry.shapes.is_file() and entry.shapes.parent == shapes_dir(), entry
+        assert entry.shapes.is_file() and entry.shapes.name in shipped, entry

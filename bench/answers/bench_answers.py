@@ -23,26 +23,15 @@ from caregraph import responsibility
 from caregraph.build import build, open_store
 from caregraph.dates import parse_day
 from caregraph.store import OxigraphStore, Store
+from caregraph.validation.rdf_input import from_rdflib
 
 QUESTIONS = json.loads((Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "competency.json").read_text())
-
-
-def _ox(term):
-    if isinstance(term, rdflib.URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, rdflib.Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))) if term.datatype else ox.Literal(str(term))
-    return None
 
 
 class _Rows:
     def __init__(self, result) -> None:
         self.variables = [ox.Variable(str(v)) for v in result.vars]
-        self._rows = [{str(v): _ox(row[v]) for v in result.vars} for row in result]
+        self._rows = [{str(v): None if row[v] is None else from_rdflib(row[v]) for v in result.vars} for row in result]
 
     def __iter__(self):
         return iter(self._rows)
