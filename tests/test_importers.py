@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -191,6 +192,21 @@ def test_care_directory_with_filters_spreadsheet_with_flag_columns_and_a_title_b
                    "http://www.w3.org/ns/org#role") == {"https://w3id.org/caregraph/id/actor/nominated-individual"}
 
 
+def test_a_deregistered_location_links_to_the_council_of_its_last_day(tmp_path):
+    folder = tmp_path / "api"
+    folder.mkdir()
+    record = {"locationId": "1-100000061", "providerId": "1-200000061", "organisationType": "Location",
+              "name": "Fellside House", "localAuthority": "Cumbria", "registrationDate": "2011-01-01"}
+    (folder / "location_1-100000061.json").write_text(json.dumps({**record, "deregistrationDate": "2020-06-30"}))
+    (folder / "location_1-100000062.json").write_text(json.dumps({**record, "locationId": "1-100000062"}))
+    store = fresh()
+    report = run(store, "cqc-api", folder, as_of=dt.date(2026, 1, 5))
+    assert council_of(store, "1-100000061") == {"E10000006"}          # Cumbria County Council, as it then was
+    # Still registered in 2026 under a council that ended in 2023: the register must name a successor.
+    assert [s.where for s in report.skipped] == ["location_1-100000062.json"]
+    assert "Cumberland" in report.skipped[0].reason and "Westmorland and Furness" in report.skipped[0].reason
+
+
 def test_a_spreadsheet_without_the_data_sheet_fails_plainly(tmp_path):
     path = _ods(tmp_path / "export.ods", [HSCA_HEADER], sheet="Sheet1")
     with pytest.raises(ImportFailed, match="no sheet 'HSCA_Active_Locations'"):
@@ -277,6 +293,29 @@ def test_a_newer_file_replaces_the_older_one_and_changes_only_what_changed():
     assert not objects(store, LOCATION + "1-100000021", CG + "council")
     assert council_of(store, "1-100000001") == {"E08000035"}
     assert newer.removed > 0 and newer.added > 0
+
+
+def test_an_import_notes_locations_another_dated_import_places_elsewhere(tmp_path):
+    """Poole's care home in February 2016, and in BCP (with a new postcode) in 2026: both records
+    are kept, each in its own dated graph, and the second import says where they differ."""
+    store = fresh()
+    older = run(store, "cqc-directory", DIRECTORY_2016)
+    newer_file = tmp_path / "16_September_2026_CQC_directory.csv"
+    newer_file.write_text(
+        "Name,Also known as,Address,Postcode,Phone number,Service's website (if available),Service types,"
+        "Date of latest check,Specialisms/services,Provider name,Local authority,Region,Location URL,"
+        "CQC Location ID (for office use only),CQC Provider ID (for office use only)\n"
+        "Sandbanks Rest Home,,\"2 Shore Rd, Poole\",BH13 7AB,,,Residential homes,,,Harbour Care Ltd,"
+        "\"Bournemouth, Christchurch and Poole\",South West,https://www.cqc.org.uk/location/1-100000032,"
+        "1-100000032,1-200000021\n"
+        "Pulteney Care,,\"4 Great Pulteney St, Bath\",BA2 4AA,,,Homecare agencies,,,Pulteney Ltd,"
+        "Bath and North East Somerset,South West,https://www.cqc.org.uk/location/1-100000034,1-100000034,"
+        "1-200000034\n", encoding="utf-8")
+    newer = run(store, "cqc-directory", newer_file)
+    assert council_of(store, "1-100000032") == {"E06000029", "E06000058"}   # Poole then, BCP now
+    differing = [n for n in newer.notes if older.graph in n]
+    assert len(differing) == 1 and differing[0].startswith("1 location(s)") and "1-100000032" in differing[0]
+    assert "as of 2016-02-01" in differing[0] and "1-100000034" not in differing[0]
 
 
 def _copy_with(tmp_path: Path, source: Path, name: str, data: bytes) -> Path:

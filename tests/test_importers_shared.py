@@ -1,7 +1,8 @@
 """The importers on the real extracts in ../shared/data (skipped when absent): every skipped
 row explained, 2025 locations each in exactly one of the 153 councils, API locations in
-their ICB, the 2016 directory's abolished councils as they were, the shapes met, the
-geography rebuilt exactly from the ONS and mySociety files, and the acceptance question."""
+their ICB, the 2016 directory's abolished councils as they were, the 122-column "care
+directory with filters" spreadsheet layout, the shapes met, the geography rebuilt exactly
+from the ONS and mySociety files, and the acceptance question."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import datetime as dt
 import functools
 import io
 import json
+import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 import pytest
@@ -166,3 +169,52 @@ def test_who_to_tell_about_abuse_at_a_real_care_home(shared_data):
     cqc = bodies["cqc"]
     assert cqc["duties"] or cqc["oversees"]
     assert all(d["legal_basis"] for b in response.bodies for d in b["duties"])
+
+
+def _spreadsheet(path: Path, sheet: str, rows: list[list[str]]) -> Path:
+    """An OpenDocument spreadsheet holding `rows` in `sheet`, after a README sheet, as CQC publishes it."""
+    def cells(row: list[str]) -> str:
+        return "".join(f'<table:table-cell office:value-type="string"><text:p>{escape(c)}</text:p></table:table-cell>'
+                       if c else "<table:table-cell/>" for c in row)
+    body = "".join(f"<table:table-row>{cells(r)}</table:table-row>" for r in rows)
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+               '<table:table table:name="README"><table:table-row><table:table-cell><text:p>About</text:p>'
+               f'</table:table-cell></table:table-row></table:table><table:table table:name="{sheet}">{body}'
+               '</table:table></office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+    return path
+
+
+def test_the_care_directory_with_filters_layout_reads_the_2025_locations(shared_data, tmp_path):
+    """The real 122 headers of HSCA_Active_Locations (header on row 7, after the title block of
+    older editions), filled from the 2025 export's rows: every location links as the CSV does."""
+    header = (shared_data / "schemas/hsca_active_locations_headers.txt").read_text(encoding="utf-8").splitlines()
+    assert len(header) == 122
+    with open(shared_data / EXTRACTS["export-2025"][1], encoding="utf-8-sig", newline="") as fh:
+        export = list(csv.DictReader(fh))
+    same = {h: h for h in header if h in export[0]}
+    assert {"Location ID", "Location Name", "Location Local Authority", "Provider ID", "Provider Name"} <= set(same)
+    rows = [["Care directory with filters"], [], [], [], [], [], header]
+    for record in export:
+        services = {s.strip() for s in record["Service Types"].split(",")}
+        rows.append([record[same[h]] if h in same else
+                     "Y" if h.startswith("Service type - ") and h.removeprefix("Service type - ") in services else ""
+                     for h in header])
+    path = _spreadsheet(tmp_path / "01_March_2025_HSCA_Active_Locations.ods", "HSCA_Active_Locations", rows)
+    store = OxigraphStore()
+    store.raw.load(_curated(), ox.RdfFormat.N_QUADS)
+    report = import_source(store, "cqc-export", path, progress=io.StringIO())
+    assert report.as_of == dt.date(2025, 3, 1)
+    assert (report.rows_read, report.rows_linked, report.skipped) == (len(export), len(export), [])
+    csv_store, csv_report = imported("export-2025", str(shared_data))
+    assert councils_of_locations(store, report.graph) == councils_of_locations(csv_store, csv_report.graph)
+
+    def service_types(store, graph: str) -> set[tuple[str, str]]:
+        return {(r["l"].value, r["t"].value) for r in store.query(
+            f"PREFIX cg: <{CG}> SELECT ?l ?t WHERE {{ GRAPH <{graph}> {{ ?l cg:serviceType ?t }} }}")}
+    assert service_types(store, report.graph) == service_types(csv_store, csv_report.graph)

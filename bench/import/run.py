@@ -13,7 +13,7 @@
 
     python bench/import/run.py [--runs 3] [--queries 200]
 
-Aims (issue 5): import under 30 s and under 2 GB; a place-specific answer under 10 ms median.
+Aims: the England-scale import under 30 s and under 2 GB; a place-specific answer under 10 ms median.
 """
 
 from __future__ import annotations

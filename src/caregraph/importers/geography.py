@@ -85,8 +85,9 @@ class Geography:
 
 
 def _read(path: Path) -> list[dict[str, str]]:
+    # Runs of spaces are folded: mySociety writes "North Somerset  Council" with two.
     with open(path, encoding="utf-8-sig", newline="") as fh:
-        return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(fh)]
+        return [{k.strip(): " ".join((v or "").split()) for k, v in row.items() if k} for row in csv.DictReader(fh)]
 
 
 def _header(path: Path) -> list[str]:

@@ -56,7 +56,7 @@ class Linker:
     """Links CQC records into a staging graph, reporting each one it cannot link."""
 
     def __init__(self, store: Store, staging: Staging, report: ImportReport, *, with_names: bool) -> None:
-        self.staging, self.report, self.with_names = staging, report, with_names
+        self.store, self.staging, self.report, self.with_names = store, staging, report, with_names
         self.councils = places.councils(store)
         self.activities: dict[str, str] = {}
         for row in store.select("import_regulated_activities"):
@@ -67,8 +67,9 @@ class Linker:
             if row["ods"] is not None:
                 self.icbs[row["ods"].value] = row["icb"].value
         self._activity_names: dict[str, str | None] = {}
-        self._councils: dict[str, tuple[str | None, str | None]] = {}
+        self._councils: dict[tuple[str, dt.date], tuple[str | None, str | None]] = {}
         self._seen: dict[str, tuple[str, str, str]] = {}    # location -> (where, council, provider)
+        self._postcodes: dict[str, str] = {}
         self._providers_seen: set[str] = set()
         self._providers_named: set[str] = set()
 
@@ -81,18 +82,20 @@ class Linker:
     def is_activity(self, name: str) -> bool:
         return self.activity(name) is not None
 
-    def council(self, name: str) -> tuple[str | None, str | None]:
-        """The council IRI a register's local-authority name means on the import's date, or the reason not."""
-        if name not in self._councils:
+    def council(self, name: str, day: dt.date | None = None) -> tuple[str | None, str | None]:
+        """The council IRI a register's local-authority name means on `day` (default: the import's
+        date), or the reason not."""
+        day = day or self.report.as_of
+        if (name, day) not in self._councils:
             try:
-                council, note = self.councils.resolve(name, self.report.as_of, social_services=True)
+                council, note = self.councils.resolve(name, day, social_services=True)
             except places.PlaceError as exc:
-                self._councils[name] = (None, f"council {name!r}: {exc}")
+                self._councils[name, day] = (None, f"council {name!r}: {exc}")
             else:
                 if note:
                     self.report.note(f"local authority {name!r}: {note}; linked there")
-                self._councils[name] = (council.iri, None)
-        return self._councils[name]
+                self._councils[name, day] = (council.iri, None)
+        return self._councils[name, day]
 
     def location(self, where: int | str, record: LocationRecord) -> bool:
         """Stage one location; returns False (and reports why) when it cannot be linked."""
@@ -100,6 +103,11 @@ class Linker:
         council = None
         if reason is None:
             council, reason = self.council(record.council_name)
+            ended = record.registered_to
+            if council is None and ended and ended < self.report.as_of:
+                # A deregistered location's record names the council of its last day ("Cumbria" in 2020).
+                council, _ = self.council(record.council_name, ended)
+                reason = None if council else reason
         if reason is None:
             earlier = self._seen.get(record.location_id)
             if earlier and (earlier[1], earlier[2]) != (council, record.provider_id):
@@ -144,6 +152,7 @@ class Linker:
             postcode = ids.postcode(record.postcode)
             if postcode:
                 add(loc, P_POSTCODE, text(postcode))
+                self._postcodes[record.location_id] = postcode
             else:
                 self.report.note(f"{where}: {record.postcode!r} is not a postcode; left out")
         for service in dict.fromkeys(s.strip() for s in record.service_types if s.strip()):
@@ -214,6 +223,27 @@ class Linker:
         if unnamed:
             self.report.note(f"{unnamed} provider(s) are not named in this source: labelled by their CQC id "
                              "until a source that names them is imported")
+        self._compare_with_other_imports()
+
+    def _compare_with_other_imports(self) -> None:
+        """Note the locations another import places in a different council or postcode: the
+        register changed between the two dates (or the two sources disagree)."""
+        changed: dict[tuple[str, str], set[str]] = {}
+        for row in self.store.select("import_other_records", [{"self": node(self.report.graph)}]):
+            cqc_id = row["location"].value.removeprefix(ids.LOCATION)
+            if cqc_id not in self._seen:
+                continue
+            council, postcode = row["council"], row["postcode"]
+            ours = self._postcodes.get(cqc_id)
+            if (council is not None and council.value != self._seen[cqc_id][1]) or \
+                    (postcode is not None and ours is not None and postcode.value != ours):
+                as_of = row["asOf"].value if row["asOf"] is not None else "no date"
+                changed.setdefault((row["graph"].value, as_of), set()).add(cqc_id)
+        for (graph, as_of), found in sorted(changed.items()):
+            examples = ", ".join(sorted(found)[:5]) + (" ..." if len(found) > 5 else "")
+            self.report.note(f"{len(found)} location(s) have a different council or postcode in <{graph}> "
+                             f"(as of {as_of}): {examples}; each import keeps the record of its own date, and "
+                             "a place answer uses the one that fits the date asked")
 
 
 def split_list(value: str, separator: str) -> list[str]:
