@@ -74,6 +74,7 @@ def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAP
     app.state.settings = settings
     app.state.pool = pool
     app.state.answers = AnswerCache(settings.answer_cache)
+    app.state.results = sparql.ResultCache(settings.sparql_cache)
     # Added first, so it runs inside CORS: answered queries still carry the CORS headers.
     app.add_middleware(sparql.QueryEndpoint, service=app)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],
@@ -83,7 +84,8 @@ def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAP
     @app.get("/health", tags=["service"], summary="For load balancers: the store and query workers are up")
     async def health() -> dict:
         return {"status": "ok", "version": __version__, "sparql_workers": pool.workers,
-                "queries_stopped": pool.killed, "store_generation": store.generation}
+                "queries_stopped": pool.killed, "store_generation": store.generation,
+                "sparql_results_cached": len(app.state.results), "sparql_cache_hits": app.state.results.hits}
 
     for module in ROUTERS:
         app.include_router(module.router)

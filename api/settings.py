@@ -39,6 +39,8 @@ class Settings:
     upload_limit: int = 10_000_000
     # Answers of the JSON API kept per store generation (a write empties it).
     answer_cache: int = 2048
+    # Bytes of complete SPARQL results kept for repeated queries (0: none); a write makes them misses.
+    sparql_cache: int = 64 * 2**20
     store_path: Path | None = None
 
     @classmethod
@@ -52,6 +54,7 @@ class Settings:
             "upload_limit": _env_int("CAREGRAPH_UPLOAD_LIMIT", cls.upload_limit),
             "worker_memory": _env_int("CAREGRAPH_WORKER_MEMORY", cls.worker_memory),
             "answer_cache": _env_int("CAREGRAPH_ANSWER_CACHE", cls.answer_cache),
+            "sparql_cache": _env_int("CAREGRAPH_SPARQL_CACHE", cls.sparql_cache),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections import OrderedDict
+from collections.abc import Hashable
 from urllib.parse import parse_qs
 
 import pyoxigraph as ox
@@ -78,16 +80,61 @@ def _graphs(name: str, values: list[str]) -> list[str]:
     return values
 
 
+# Functions whose value changes from one run to the next: a query using one is never answered from the cache.
+VOLATILE = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE"})
+
+
+def _words(query: str) -> set[str]:
+    """The query's keywords and names, upper-cased, outside strings, IRIs and comments."""
+    return {m.group(0).upper() for m in _TOKENS.finditer(query)}
+
+
 def uses_service(query: str) -> bool:
     """Whether the query asks for a remote SERVICE (refused: the server must not fetch URLs for clients)."""
-    return any(m.group(0).upper() == "SERVICE" for m in _TOKENS.finditer(query))
+    return "SERVICE" in _words(query)
 
 
-def make_job(query: str, accept: str | None, default_graphs: list[str], named_graphs: list[str]) -> Job:
+def make_job(query: str, accept: str | None, default_graphs: list[str], named_graphs: list[str],
+             words: set[str] | None = None) -> Job:
     """A query job, or QueryFailed(400) for SERVICE or a dataset IRI that is not an IRI."""
-    if uses_service(query):
+    if "SERVICE" in (_words(query) if words is None else words):
         raise QueryFailed(400, "SERVICE (federated query) is not allowed on this endpoint")
     return Job(query, accept, _graphs("default-graph-uri", default_graphs), _graphs("named-graph-uri", named_graphs))
+
+
+class ResultCache:
+    """Complete query results (media type and bytes) by store generation, query, Accept and
+    dataset; least recently used out once they pass `budget` bytes. A write to the store
+    starts a new generation, so an older result is never served after it. Only used from the
+    event loop, so it needs no lock."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.hits = 0  # reported by /health
+        self._entries: OrderedDict[Hashable, tuple[str, bytes]] = OrderedDict()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable) -> tuple[str, bytes] | None:
+        hit = self._entries.get(key)
+        if hit is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+        return hit
+
+    def put(self, key: Hashable, media_type: str, body: bytes) -> None:
+        if len(body) > self.budget // 16:  # one large result must not push out many small ones
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._size -= len(old[1])
+        self._entries[key] = (media_type, body)
+        self._size += len(body)
+        while self._size > self.budget:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self._size -= len(dropped)
 
 
 class QueryEndpoint:
@@ -99,6 +146,7 @@ class QueryEndpoint:
     def __init__(self, app: ASGIApp, service: FastAPI) -> None:
         self.app, self.service = app, service
         self._limits = [(k.lower().encode(), v.encode()) for k, v in limits(service.state.settings).items()]
+        self.results: ResultCache = service.state.results
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/sparql" or scope["method"] not in ("GET", "HEAD", "POST"):
@@ -136,16 +184,36 @@ class QueryEndpoint:
                 except UnicodeDecodeError as exc:
                     await self._plain(send, 400, f"the body is not UTF-8: {exc}")
                     return
+        words = _words(query)
+        accept = headers.get("accept")
+        key = None
+        if self.results.budget and not words & VOLATILE:
+            key = (self.service.state.store.generation, query, accept, tuple(default_graphs), tuple(named_graphs))
+            hit = self.results.get(key)
+            if hit is not None:
+                await self._whole(send, *hit)
+                return
         try:
             execution = await self.service.state.pool.execute(
-                make_job(query, headers.get("accept"), default_graphs, named_graphs))
+                make_job(query, accept, default_graphs, named_graphs, words))
         except QueryFailed as exc:
             await self._plain(send, exc.status, exc.message)
             return
-        await self._result(send, execution)
+        if execution.complete:  # nearly every answer: one piece, sent with its length
+            body = b"".join(execution.body)
+            if key is not None:
+                self.results.put(key, execution.media_type, body)
+            await self._whole(send, execution.media_type, body)
+            return
+        await self._stream(send, execution)
 
     def _headers(self, media_type: str) -> list[tuple[bytes, bytes]]:
         return [(b"content-type", media_type.encode()), *self._limits]
+
+    async def _whole(self, send: Send, media_type: str, body: bytes) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [*self._headers(media_type), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
 
     async def _plain(self, send: Send, status: int, message: str) -> None:
         body = (message + "\n").encode("utf-8")
@@ -154,15 +222,8 @@ class QueryEndpoint:
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
 
-    async def _result(self, send: Send, execution: Execution) -> None:
-        headers = self._headers(execution.media_type)
-        if execution.complete:  # nearly every answer: one piece, with its length
-            body = b"".join(execution.body)
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-            await send({"type": "http.response.body", "body": body})
-            return
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+    async def _stream(self, send: Send, execution: Execution) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self._headers(execution.media_type)})
         chunks = execution.stream()
         try:
             async for chunk in chunks:

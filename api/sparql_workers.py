@@ -160,8 +160,9 @@ def _worker_main(store: ox.Store | None, path: Path | None, jobs: int, out: int,
         if path is not None:
             store = ox.Store.read_only(str(path))
         _cap_memory(memory)
-    except OSError as exc:
-        _send(out, b"R", json.dumps({"error": f"cannot open the store at {path}: {exc}"}).encode())
+    except Exception as exc:  # noqa: BLE001 - whatever stops the start is reported, not lost with the process
+        _send(out, b"R", json.dumps({"error": f"cannot open the store at {path}: "
+                                              f"{type(exc).__name__}: {exc}"}).encode())
         return
     _send(out, b"R", b"{}")
     while True:
@@ -297,6 +298,30 @@ class SparqlPool:
             if worker.ready and worker in self._workers:
                 return worker
             self._idle.put_nowait(worker)
+        for _ in range(self.size + 1):
+            worker = await self._idle_worker(deadline)
+            if worker.ready:
+                return worker
+            try:
+                async with asyncio.timeout_at(deadline):
+                    kind, payload = await worker.frame()
+            except TimeoutError:
+                await self._replace(worker)
+                raise QueryFailed(503, "a query worker did not start within the time limit; try again") from None
+            except asyncio.IncompleteReadError:
+                # Exited before it was ready (once seen just after an update): a fresh one may start.
+                await self._replace(worker)
+                continue
+            problem = json.loads(payload or b"{}").get("error")
+            if kind != b"R" or problem:
+                await self._replace(worker)
+                raise QueryFailed(500, problem or "a query worker failed to start")
+            worker.ready = True
+            return worker
+        raise QueryFailed(503, f"{self.size + 1} query workers in a row exited while starting; try again")
+
+    async def _idle_worker(self, deadline: float) -> Worker:
+        """An idle worker of the open pool, waiting no later than the deadline."""
         try:
             async with asyncio.timeout_at(deadline):
                 while True:
@@ -310,18 +335,6 @@ class SparqlPool:
         except TimeoutError:
             raise QueryFailed(503, f"every query worker stayed busy for the whole time limit "
                                    f"({self.timeout:g} s); try again shortly") from None
-        if not worker.ready:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    kind, payload = await worker.frame()
-            except (TimeoutError, asyncio.IncompleteReadError):
-                await self._replace(worker)
-                raise QueryFailed(503, "a query worker did not start in time; try again") from None
-            problem = json.loads(payload or b"{}").get("error")
-            if kind != b"R" or problem:
-                await self._replace(worker)
-                raise QueryFailed(500, problem or "a query worker failed to start")
-            worker.ready = True
         return worker
 
     async def execute(self, job: Job) -> Execution:

@@ -4,13 +4,18 @@ workers opening it read-only, updates that persist, and several worker processes
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
+import socket
 
 import httpx
 import pyoxigraph as ox
 import pytest
+import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
+from uvicorn.server import ServerState
 
-from caregraph.api.server import run_cli
+from caregraph.api.server import NoDelayHTTPProtocol, run_cli
 from fixtures.api.live_server import LiveServer
 
 TOKEN = "server-test-token"
@@ -74,3 +79,28 @@ def test_serve_reports_a_store_it_cannot_open(tmp_path):
     args = argparse.Namespace(store=str(blocker), host="127.0.0.1", port=0, workers=1)
     assert run_cli(args, out) == 2
     assert "cannot open the store" in out.getvalue()
+
+
+@pytest.mark.parametrize("protocol, nodelay", [(AutoHTTPProtocol, False), (NoDelayHTTPProtocol, True)])
+def test_connections_have_nagles_algorithm_off(protocol, nodelay):
+    """uvicorn binds the socket for --workers N with protocol number 0, so asyncio leaves Nagle's
+    algorithm on; the server's protocol turns it off (else a response written in two pieces
+    waits for the client's delayed ACK)."""
+    async def accept_one() -> int:
+        config = uvicorn.Config(app=lambda scope, receive, send: None, log_level="warning")
+        config.load()
+        state = ServerState()
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        server = await asyncio.get_running_loop().create_server(
+            lambda: protocol(config=config, server_state=state, app_state={}), sock=listener)
+        _, writer = await asyncio.open_connection(*listener.getsockname())
+        while not state.connections:
+            await asyncio.sleep(0.01)
+        (connection,) = state.connections
+        value = connection.transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        writer.close()
+        server.close()
+        return value
+    assert bool(asyncio.run(asyncio.wait_for(accept_one(), 10))) is nodelay

@@ -19,6 +19,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from caregraph import linked_data, responsibility
+from caregraph.api.sparql import ResultCache
 from caregraph.namespaces import GRAPH
 from caregraph.store import SparqlEndpointStore, StoreError
 from fixtures.api.live_server import LiveServer
@@ -317,6 +318,40 @@ def test_large_results_stream(plain):
         assert "content-length" not in response.headers
         body = b"".join(response.iter_bytes())
     assert len(json.loads(body)["results"]["bindings"]) == 1500
+
+
+# -- the result cache ---------------------------------------------------------------------
+def _cache_hits(endpoint: str) -> int:
+    return httpx.get(endpoint.replace("/sparql", "/health")).json()["sparql_cache_hits"]
+
+
+def test_a_repeated_query_is_answered_from_the_result_cache(endpoint):
+    query = DUTIES + " LIMIT 7"
+    first = httpx.get(endpoint, params={"query": query}, headers={"Accept": "text/csv"})
+    hits = _cache_hits(endpoint)
+    again = httpx.get(endpoint, params={"query": query}, headers={"Accept": "text/csv"})
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert _cache_hits(endpoint) == hits + 1
+    other_format = httpx.get(endpoint, params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+    assert other_format.headers["content-type"].startswith("application/sparql-results+json")
+    assert _cache_hits(endpoint) == hits + 1
+
+
+def test_queries_with_volatile_functions_are_run_every_time(endpoint):
+    query = 'SELECT (STRUUID() AS ?id) WHERE {}'
+    ids = {parse_results(httpx.get(endpoint, params={"query": query}), ox.QueryResultsFormat.JSON)[0][0]
+           for _ in range(3)}
+    assert len(ids) == 3
+
+
+def test_the_result_cache_keeps_to_its_byte_budget():
+    cache = ResultCache(1600)
+    for n in range(20):
+        cache.put(n, "text/csv", bytes(100))
+    assert len(cache) == 16 and cache.get(0) is None and cache.get(19) == ("text/csv", bytes(100))
+    cache.put("large", "text/csv", bytes(101))  # over a sixteenth of the budget: not kept
+    assert cache.get("large") is None and len(cache) == 16
 
 
 # -- updates ------------------------------------------------------------------------------

@@ -6,9 +6,25 @@ Builds (once) an on-disk store of the curated knowledge plus generated linked re
 drives both with wrk on loopback (2 threads, 10 connections, bounded in time). Prints p50 and
 p99 latency and requests/s, medians of several runs, and the ratios to rdflib-endpoint.
 
+Scenarios: `/responsible` for one question and for the 56 competency questions in turn,
+`/actors/{id}` for every actor in turn, and a SPARQL lookup of one location's triples, either
+the same query every time (`sparql_fixed`) or a random location with the request's number in a
+comment (`sparql_varied`), so that no query text repeats and neither server's cache helps
+(caregraph keeps results, rdflib-endpoint keeps parsed queries). A second caregraph server
+with its answer and result caches off shows what computing every answer costs.
+
+Unpaced, wrk sends as fast as a server answers, so its latencies include queueing behind the
+other nine connections. In the `@500` scenarios each connection pauses 18 ms after every
+answer, about 500 requests/s in all (the load the aim names; the rate reached is printed),
+which gives the latency a client sees at that load.
+
     python bench/http/run.py [--runs 3] [--duration 8]
 
-Needs wrk (apt-get install wrk) and rdflib-endpoint (pip install rdflib-endpoint).
+Tools, on Debian and into the Python environment caregraph is installed in (rdflib-endpoint
+is the baseline only, never a dependency of caregraph):
+
+    apt-get install wrk
+    pip install rdflib-endpoint
 """
 
 from __future__ import annotations
@@ -45,8 +61,10 @@ RECORDS_GRAPH = GRAPH + "import/bench-england"
 LOCATION = "https://w3id.org/caregraph/id/location/1-{}"
 LOOKUP = "SELECT ?p ?o WHERE {{ <{}> ?p ?o }}"
 FIXED_LOCATION = 200012345
+PAUSE_MS = 18  # per connection after each answer: 10 connections make about 500 requests/s
 QUESTION = "my mum's care home is unsafe, who do I tell?"
 
+OURS, UNCACHED, PEER = "caregraph", "caregraph, caches off", "rdflib-endpoint"
 RDFLIB_ENDPOINT = """
 import sys, rdflib, uvicorn
 from rdflib_endpoint import SparqlEndpoint
@@ -76,17 +94,31 @@ end
 
 
 def lua_random_lookup() -> str:
+    """A random location each time, and the thread's and request's numbers in a comment, so
+    that no query text repeats."""
     return URLENCODE + f"""
-math.randomseed(os.time())
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+init = function(args)
+  math.randomseed(os.time() * 100 + tid)
+end
+local n = 0
 request = function()
-  local q = string.format({json.dumps(LOOKUP.format(LOCATION.format("%d")))}, math.random(200000001, 200050000))
+  n = n + 1
+  local q = string.format({json.dumps(LOOKUP.format(LOCATION.format("%d")) + " # request %d.%d")},
+                          math.random(200000001, 200050000), tid, n)
   return wrk.format("GET", "/sparql?query=" .. urlencode(q), {{["Accept"] = "application/sparql-results+json"}})
 end
 """
 
 
-def lua_fixed(path: str, accept: str) -> str:
-    return f"""request = function()
+def lua_fixed(path: str, accept: str, pause_ms: int = 0) -> str:
+    """The same request every time; with `pause_ms`, each connection waits that long after an answer."""
+    pause = f"delay = function() return {pause_ms} end\n" if pause_ms else ""
+    return pause + f"""request = function()
   return wrk.format("GET", {json.dumps(path)}, {{["Accept"] = {json.dumps(accept)}}})
 end
 """
@@ -152,11 +184,11 @@ class Server:
                 self.process.wait()
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
     return float(value) * _UNITS[unit]
 
 
@@ -166,12 +198,15 @@ def wrk(url: str, script: str, name: str, duration: int) -> dict[str, float]:
     result = subprocess.run(["wrk", "-t2", "-c10", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", str(lua), url],
                             capture_output=True, text=True, timeout=duration + 60)
     text = result.stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", text, re.M))
+    # wrk pads a one-letter unit ("1.02s ") with a space.
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", text, re.M))
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    if result.returncode or rate is None or set(latency) != {"50", "99"}:
+        raise RuntimeError(f"wrk on {url} ({name}) gave no figures:\n{text}{result.stderr}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
-            "p50": _ms(latency["50"]) if "50" in latency else float("nan"),
-            "p99": _ms(latency["99"]) if "99" in latency else float("nan"),
-            "errors": float(errors.group(1)) if errors else 0.0}
+    timeouts = re.search(r"Socket errors: .*timeout (\d+)", text)
+    return {"rps": float(rate.group(1)), "p50": _ms(latency["50"]), "p99": _ms(latency["99"]),
+            "errors": float(errors.group(1) if errors else 0) + float(timeouts.group(1) if timeouts else 0)}
 
 
 def wait_for_quiet(limit: float = 1.0, patience: int = 600) -> None:
@@ -185,14 +220,15 @@ def wait_for_quiet(limit: float = 1.0, patience: int = 600) -> None:
 def measure(servers: dict[str, str], plan: list[tuple[str, str]], scripts: dict[str, str], runs: int,
             duration: int) -> dict[tuple[str, str], dict[str, float]]:
     """Medians over `runs` rounds; each round runs every (server, scenario) once, interleaved, so
-    background load on the machine falls on both servers alike."""
+    background load on the machine falls on every server alike."""
     for label, name in plan:
-        wrk(servers[label], scripts[name], name, 2)  # warm-up, not counted: fills indexes and caches
+        # Warm-up, not counted: fills indexes, the operating system's file cache and answer caches.
+        wrk(servers[label], scripts[name], name, max(2, duration // 2))
     samples: dict[tuple[str, str], list[dict[str, float]]] = {key: [] for key in plan}
     for _ in range(runs):
         for label, name in plan:
             samples[(label, name)].append(wrk(servers[label], scripts[name], name, duration))
-            print(f"  {label:28} {name:20} {samples[(label, name)][-1]}", flush=True)
+            print(f"  {label:24} {name:20} {samples[(label, name)][-1]}", flush=True)
     return {key: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for key, rs in samples.items()}
 
 
@@ -212,53 +248,54 @@ def main() -> int:
     questions = [q["question"] for q in json.loads((ROOT / "tests" / "fixtures" / "competency.json").read_text())]
     serve = [sys.executable, "-m", "caregraph.cli", "--store", str(path), "serve", "--port", "{port}"]
     fixed_lookup = "/sparql?query=" + urllib.parse.quote(LOOKUP.format(LOCATION.format(FIXED_LOCATION)))
+    responsible = "/responsible?q=" + urllib.parse.quote(QUESTION)
     scripts = {
-        "responsible_fixed": lua_fixed("/responsible?q=" + urllib.parse.quote(QUESTION), "application/json"),
+        "responsible_fixed": lua_fixed(responsible, "application/json"),
         "responsible_varied": lua_cycle(["/responsible?q=" + urllib.parse.quote(q) for q in questions]),
         "actor_varied": lua_cycle([f"/actors/{a}" for a in actor_ids]),
         "sparql_fixed": lua_fixed(fixed_lookup, "application/sparql-results+json"),
         "sparql_varied": lua_random_lookup(),
+        "responsible@500": lua_fixed(responsible, "application/json", PAUSE_MS),
+        "actor@500": lua_fixed("/actors/cqc", "application/json", PAUSE_MS),
+        "sparql_fixed@500": lua_fixed(fixed_lookup, "application/sparql-results+json", PAUSE_MS),
     }
     wait_for_quiet()
     load_before = os.getloadavg()
     script = OUT / "rdflib_endpoint_server.py"
     script.write_text(RDFLIB_ENDPOINT)
     print("starting rdflib-endpoint (rdflib parses the same triples; this takes a minute) ...", flush=True)
-    peer = Server("rdflib-endpoint", [sys.executable, str(script), str(union), "{port}"], wait=900)
-    ours = None
+    started: list[Server] = []
     try:
-        ours = Server("caregraph", serve)
-        servers = {"caregraph": ours.url, "rdflib-endpoint": peer.url}
-        plan = [("caregraph", name) for name in scripts] + \
-               [("rdflib-endpoint", name) for name in ("sparql_fixed", "sparql_varied")]
+        started.append(Server(PEER, [sys.executable, str(script), str(union), "{port}"], wait=900))
+        started.append(Server(OURS, serve))
+        started.append(Server(UNCACHED, serve, {"CAREGRAPH_ANSWER_CACHE": "0", "CAREGRAPH_SPARQL_CACHE": "0"}))
+        servers = {s.name: s.url for s in started}
+        plan = [(OURS, name) for name in scripts] + \
+               [(UNCACHED, name) for name in ("responsible_varied", "actor_varied", "sparql_fixed",
+                                              "sparql_fixed@500")] + \
+               [(PEER, name) for name in ("sparql_fixed", "sparql_varied", "sparql_fixed@500")]
         results = measure(servers, plan, scripts, args.runs, args.duration)
     finally:
-        peer.stop()
-        if ours is not None:
-            ours.stop()
-    uncached = Server("caregraph, no answer cache", serve, {"CAREGRAPH_ANSWER_CACHE": "0"})
-    try:
-        results.update(measure({"caregraph, no answer cache": uncached.url},
-                               [("caregraph, no answer cache", "responsible_varied"),
-                                ("caregraph, no answer cache", "actor_varied")], scripts, args.runs, args.duration))
-    finally:
-        uncached.stop()
+        for server in started:
+            server.stop()
     load_after = os.getloadavg()
 
-    print(f"\nwrk -t2 -c10 -d{args.duration}s on loopback, {os.cpu_count()} cores, medians of {args.runs} runs; "
-          f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after\n")
-    print(f"{'server':28} {'scenario':20} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9} {'non-2xx':>8}")
+    print(f"\nwrk -t2 -c10 -d{args.duration}s (@500: {PAUSE_MS} ms pause per connection) on loopback, "
+          f"{os.cpu_count()} cores, medians of {args.runs} runs; load average {load_before[0]:.1f} before, "
+          f"{load_after[0]:.1f} after\n")
+    print(f"{'server':24} {'scenario':20} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9} {'errors':>7}")
     for (label, name), r in results.items():
-        print(f"{label:28} {name:20} {r['p50']:8.2f} {r['p99']:8.2f} {r['rps']:9.0f} {r['errors']:8.0f}")
+        print(f"{label:24} {name:20} {r['p50']:8.2f} {r['p99']:8.2f} {r['rps']:9.0f} {r['errors']:7.0f}")
     print()
-    for name in ("sparql_fixed", "sparql_varied"):
-        mine, theirs = results[("caregraph", name)], results[("rdflib-endpoint", name)]
-        print(f"{name}: caregraph / rdflib-endpoint throughput = {mine['rps'] / theirs['rps']:.1f}x "
-              f"(aim >= 5x); p50 {mine['p50']:.2f} ms vs {theirs['p50']:.2f} ms")
-    hit = results[("caregraph", "responsible_fixed")]
-    miss = results[("caregraph, no answer cache", "responsible_varied")]
-    print(f"/responsible: p50 {hit['p50']:.2f} ms, {hit['rps']:.0f} req/s (answer cache); "
-          f"{miss['p50']:.2f} ms, {miss['rps']:.0f} req/s (every question computed) (aim p50 < 5 ms, >= 500 req/s)")
+    for label, name in ((OURS, "sparql_fixed"), (UNCACHED, "sparql_fixed"), (OURS, "sparql_varied")):
+        mine, theirs = results[(label, name)], results[(PEER, name)]
+        print(f"{name} ({label}): throughput {mine['rps'] / theirs['rps']:.1f}x rdflib-endpoint's (aim >= 5x); "
+              f"p50 {mine['p50']:.2f} ms vs {theirs['p50']:.2f} ms")
+    for label, name in ((OURS, "responsible@500"), (OURS, "responsible_fixed"), (OURS, "responsible_varied"),
+                        (UNCACHED, "responsible_varied")):
+        r = results[(label, name)]
+        print(f"/responsible {name} ({label}): p50 {r['p50']:.2f} ms, {r['rps']:.0f} req/s "
+              f"(aim p50 < 5 ms, >= 500 req/s)")
     return 0
 
 

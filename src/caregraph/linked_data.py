@@ -45,5 +45,12 @@ def is_caregraph_iri(text: str) -> bool:
 
 def describe(store: Store, resource: str) -> list[ox.Triple]:
     """The triples about `resource` and the nodes minted under it, with the labels of what
-    they point to; empty when the graph says nothing about it."""
-    return store.construct("resource_description", [{"resource": iri(resource)}])
+    they point to; empty when the graph says nothing about it. Ordered for reading: the
+    resource first, then its minted nodes, then the rest, each subject's triples together
+    (Turtle groups consecutive triples of one subject)."""
+    minted = resource + "/"
+
+    def order(triple: ox.Triple) -> tuple:
+        subject = triple.subject.value
+        return subject != resource, not subject.startswith(minted), subject, triple.predicate.value, str(triple.object)
+    return sorted(dict.fromkeys(store.construct("resource_description", [{"resource": iri(resource)}])), key=order)
