@@ -7,7 +7,13 @@ Writes N-Quads (the curated graphs as built, the records in an import graph) and
 it, the injected violations as JSON: [{"shape": ..., "focus": ...}]. Deterministic (seeded).
 Codes look like real ones but name nothing real.
 
-    python bench/validation/generate.py --providers 30000 --locations 50000 --out bench/out/validation/england.nq
+The curated knowledge alone is about 31,000 triples, so a smaller graph (--councils and
+--icbs) takes a self-contained slice of it: that many councils and ICBs, the records the
+injected violations need, and everything they link to, followed to the end.
+
+    python bench/validation/generate.py --providers 30000 --locations 50000 --out bench/out/validation/1M.nq
+    python bench/validation/generate.py --councils 20 --icbs 6 --providers 180 --locations 300 \
+        --out bench/out/validation/10k.nq
 """
 
 from __future__ import annotations
@@ -56,15 +62,59 @@ def _column(store, query: str) -> list[str]:
     return sorted(row[0].value for row in store.query(query, use_default_graph_as_union=True))
 
 
+def _councils_with_adult_social_services(store: ox.Store) -> list[str]:
+    return _column(store, f"""SELECT ?c WHERE {{ ?c a <{CG}Council> ; <{CG}playsRole> <{ACTOR}council-social-services>
+                                 FILTER NOT EXISTS {{ ?c <{CG}validTo> ?end }} }}""")
+
+
+def _district_councils(store: ox.Store) -> list[str]:
+    return _column(store, f"""SELECT ?c WHERE {{ ?c a <{CG}Council> ; <{CG}playsRole> <{ACTOR}housing-authority>
+                                 FILTER NOT EXISTS {{ ?c <{CG}playsRole> <{ACTOR}council-social-services> }} }}""")
+
+
+def _icbs(store: ox.Store) -> list[str]:
+    return _column(store, f"SELECT ?i WHERE {{ ?i a <{CG}IntegratedCareBoard> }}")
+
+
+def _regulated_activities(store: ox.Store) -> list[str]:
+    return _column(store, f"SELECT ?a WHERE {{ ?a <{SKOS}inScheme> <{ID}scheme/regulated-activities> }}")
+
+
+def curated_slice(curated: ox.Store, councils: int, icbs: int) -> ox.Store:
+    """caregraph's ontology, the first `councils` councils with adult social services, one
+    district council, the first `icbs` ICBs, the regulated activities and the duties and
+    actors the injected violations change, with every node they link to, followed to the end:
+    a part of the knowledge that conforms on its own. Inferred triples are kept where both
+    ends are kept."""
+    ontology = {q.subject.value for q in curated.quads_for_pattern(None, None, None, n(GRAPH + "caregraph"))}
+    seeds = (sorted(ontology) + _councils_with_adult_social_services(curated)[:councils]
+             + _district_councils(curated)[:1] + _icbs(curated)[:icbs] + _regulated_activities(curated)
+             + [DUTY + "ca-s42-enquiry", DUTY + "ca-s9-needs-assessment",
+                ACTOR + "secretary-of-state-health", ACTOR + "dhsc", ACTOR + "parliament"])
+    inferred = n(INFERRED_GRAPH)
+    keep: set[str] = set()
+    todo = list(seeds)
+    while todo:
+        node = todo.pop()
+        if node in keep:
+            continue
+        keep.add(node)
+        todo += [q.object.value for q in curated.quads_for_pattern(n(node), None, None)
+                 if isinstance(q.object, ox.NamedNode) and q.graph_name != inferred]
+    part = ox.Store()
+    part.extend(q for node in keep for q in curated.quads_for_pattern(n(node), None, None)
+                if q.graph_name != inferred or not isinstance(q.object, ox.NamedNode) or q.object.value in keep)
+    return part
+
+
 def records(curated, providers: int, locations: int, seed: int) -> Graph:
     rng = random.Random(seed)
-    councils = _column(curated, f"""SELECT ?c WHERE {{ ?c a <{CG}Council> ; <{CG}playsRole> <{ACTOR}council-social-services>
-                                     FILTER NOT EXISTS {{ ?c <{CG}validTo> ?end }} }}""")
-    districts = _column(curated, f"""SELECT ?c WHERE {{ ?c a <{CG}Council> ; <{CG}playsRole> <{ACTOR}housing-authority>
-                                      FILTER NOT EXISTS {{ ?c <{CG}playsRole> <{ACTOR}council-social-services> }} }}""")
-    icbs = _column(curated, f"SELECT ?i WHERE {{ ?i a <{CG}IntegratedCareBoard> }}")
-    activities = _column(curated, f"""SELECT ?a WHERE {{ ?a <{SKOS}inScheme> <{ID}scheme/regulated-activities> }}""")
-    assert len(councils) == 153 and len(icbs) == 42 and activities, "the curated geography is not as expected"
+    councils, districts = _councils_with_adult_social_services(curated), _district_councils(curated)
+    icbs, activities = _icbs(curated), _regulated_activities(curated)
+    if not (councils and districts and len(icbs) >= 2 and activities):
+        raise SystemExit(f"the curated geography is not as expected: {len(councils)} councils with adult "
+                         f"social services, {len(districts)} districts, {len(icbs)} ICBs, "
+                         f"{len(activities)} regulated activities")
     g = Graph()
     provider_iris = []
     for i in range(providers):
@@ -185,18 +235,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--providers", type=int, default=30_000)
     parser.add_argument("--locations", type=int, default=50_000)
+    parser.add_argument("--councils", type=int, help="take a slice of the curated knowledge with this many councils")
+    parser.add_argument("--icbs", type=int, default=6, help="ICBs in the slice (with --councils)")
     parser.add_argument("--seed", type=int, default=20250601)
-    parser.add_argument("--out", type=Path, default=Path("bench/out/validation/england.nq"))
+    parser.add_argument("--out", type=Path, default=Path("bench/out/validation/1M.nq"))
     args = parser.parse_args()
     built, _ = open_store()
-    curated = built.raw
+    curated = curated_slice(built.raw, args.councils, args.icbs) if args.councils else built.raw
     g = records(curated, args.providers, args.locations, args.seed)
     _plant_in_curated(curated, g)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("wb") as fh:
         ox.serialize(list(curated) + g.quads, fh, ox.RdfFormat.N_QUADS)
     args.out.with_suffix(".planted.json").write_text(json.dumps(g.planted, indent=1))
-    print(f"{args.out}: {len(curated) + len(g.quads):,} quads, {len(g.planted)} planted violations")
+    print(f"{args.out}: {len(curated) + len(g.quads):,} quads; {len(_councils_with_adult_social_services(curated))} "
+          f"councils with adult social services, {len(_icbs(curated))} ICBs, {args.providers:,} providers, "
+          f"{args.locations:,} locations; {len(g.planted)} injected violations")
 
 
 if __name__ == "__main__":

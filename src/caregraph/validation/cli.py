@@ -1,4 +1,5 @@
-"""`caregraph validate [FILE ...] [--shapes DIR] [--format text|json|turtle] [--focus IRI ...]`.
+"""`caregraph validate [FILE ...] [--shapes DIR|FILE] [--format text|json|turtle] [--focus IRI ...]
+[--engine auto|fast|pyshacl]`.
 
 Exit 0 when the graph (plus the files) conforms, 1 when it does not, 2 when an input cannot
 be read (the message names the file and line) or the arguments are wrong.

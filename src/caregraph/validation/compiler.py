@@ -180,7 +180,7 @@ def _compile_property_shape(graph: rdflib.Graph, prop, targets: str) -> list[Che
     path = _iri(_one(graph, prop, SH + "path"))
     shape = _node_id(prop)
     severity = str(_one(graph, prop, SH + "severity") or VIOLATION)
-    messages = _messages(graph, prop) or ()
+    messages = _messages(graph, prop)
 
     def check(component: str, where: str, has_value: bool = True) -> Check:
         select = "?this ?value" if has_value else "?this"

@@ -19,9 +19,10 @@ from caregraph.namespaces import CG, PREFIXES, RDF, RDFS, XSD
 
 SH = "http://www.w3.org/ns/shacl#"
 CGSH = "https://w3id.org/caregraph/shapes#"
-VIOLATION, WARNING, INFO = SH + "Violation", SH + "Warning", SH + "Info"
+VIOLATION = SH + "Violation"  # the severity when a shape names none
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+_REPORT_PREFIXES = {**PREFIXES, "sh": SH, "cgsh": CGSH}
 
 _JSONLD_CONTEXT = {
     "sh": SH, "cg": CG, "cgsh": CGSH, "rdfs": RDFS, "xsd": XSD,
@@ -111,10 +112,6 @@ class ValidationReport:
     def conforms(self) -> bool:
         return not self.results
 
-    @property
-    def violations(self) -> list[ValidationResult]:
-        return [r for r in self.results if r.severity == VIOLATION]
-
     def as_json(self) -> dict:
         return {
             "@context": _JSONLD_CONTEXT,
@@ -164,8 +161,7 @@ class ValidationReport:
 
     def to_turtle(self) -> str:
         buffer = io.BytesIO()
-        prefixes = {**PREFIXES, "sh": SH, "cgsh": CGSH}
-        ox.serialize(self.to_graph(), buffer, ox.RdfFormat.TURTLE, prefixes=prefixes)
+        ox.serialize(self.to_graph(), buffer, ox.RdfFormat.TURTLE, prefixes=_REPORT_PREFIXES)
         return buffer.getvalue().decode("utf-8")
 
     def to_text(self) -> str:
@@ -192,7 +188,7 @@ def short(iri: str | None) -> str:
     """An IRI with a known prefix, for reading (cg:legalBasis, cgsh:DutyLegalBasis)."""
     if iri is None:
         return ""
-    for prefix, namespace in {**PREFIXES, "sh": SH, "cgsh": CGSH}.items():
+    for prefix, namespace in _REPORT_PREFIXES.items():
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return f"{prefix}:{iri[len(namespace):]}"
     return f"<{iri}>"

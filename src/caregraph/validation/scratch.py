@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import io
 import threading
-from urllib.parse import quote
 from collections.abc import Sequence
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
