@@ -6,7 +6,6 @@ files failing cleanly with the line and leaving the previous import intact."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 import json
 import shutil
@@ -16,12 +15,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from conftest import fresh_curated
 from caregraph.build import open_store
 from caregraph.cli import main
 from caregraph.importers.common import ImportFailed, csv_records, parse_date, text_date
 from caregraph.importers.run import import_source
 from caregraph.namespaces import PROV
-from caregraph.store import OxigraphStore
 
 REGISTERS = Path(__file__).resolve().parent / "fixtures" / "registers"
 DIRECTORY_2026 = REGISTERS / "16_September_2026_CQC_directory.csv"
@@ -33,19 +32,6 @@ LOCATION = "https://w3id.org/caregraph/id/location/"
 CG = "https://w3id.org/caregraph/def#"
 
 
-@functools.cache
-def _curated() -> bytes:
-    store, _ = open_store()
-    out = io.BytesIO()
-    store.raw.dump(out, ox.RdfFormat.N_QUADS)
-    return out.getvalue()
-
-
-def fresh() -> OxigraphStore:
-    """A store holding the curated graph (built once, copied for each test that imports)."""
-    store = OxigraphStore()
-    store.raw.load(_curated(), ox.RdfFormat.N_QUADS)
-    return store
 
 
 def run(store, source, path, **kw):
@@ -67,7 +53,7 @@ def council_of(store, location_id: str) -> set[str]:
 # -- reading -----------------------------------------------------------------------
 
 def test_title_lines_before_the_header_are_skipped_and_give_the_date():
-    store = fresh()
+    store = fresh_curated()
     report = run(store, "cqc-directory", DIRECTORY_2026)
     assert report.as_of == dt.date(2026, 9, 16) and "title line 3" in report.as_of_from
     assert (report.rows_read, report.rows_linked) == (6, 4)
@@ -78,7 +64,7 @@ def test_title_lines_before_the_header_are_skipped_and_give_the_date():
 
 
 def test_every_skipped_row_is_reported_with_its_line_and_reason():
-    report = run(fresh(), "cqc-directory", DIRECTORY_2026)
+    report = run(fresh_curated(), "cqc-directory", DIRECTORY_2026)
     skipped = {s.where: s.reason for s in report.skipped}
     # A quoted address over two lines (lines 7-8) moves every later row down a line.
     assert set(skipped) == {"line 10", "line 11"}
@@ -87,7 +73,7 @@ def test_every_skipped_row_is_reported_with_its_line_and_reason():
 
 
 def test_header_drift_of_2020_is_read_by_prefix():
-    store = fresh()
+    store = fresh_curated()
     report = run(store, "cqc-directory", DIRECTORY_2020)
     assert report.rows_linked == 2 and report.as_of == dt.date(2020, 4, 15)
     assert council_of(store, "1-100000021") == {"E06000058"}   # BCP
@@ -95,7 +81,7 @@ def test_header_drift_of_2020_is_read_by_prefix():
 
 
 def test_headerless_2016_rows_link_to_the_councils_that_existed_then():
-    store = fresh()
+    store = fresh_curated()
     report = run(store, "cqc-directory", DIRECTORY_2016)
     assert report.as_of == dt.date(2016, 2, 1) and not report.skipped
     assert council_of(store, "1-100000031") == {"E10000006"}   # Cumbria County Council
@@ -111,7 +97,7 @@ def test_headerless_2016_rows_link_to_the_councils_that_existed_then():
 
 
 def test_abolished_council_names_after_the_change_follow_a_single_successor_or_are_skipped():
-    store = fresh()
+    store = fresh_curated()
     report = run(store, "cqc-directory", DIRECTORY_2016, as_of=dt.date(2025, 1, 1))
     assert council_of(store, "1-100000032") == {"E06000058"}   # Poole -> BCP, its only successor
     assert any("Poole" in n and "linked there" in n for n in report.notes)
@@ -120,7 +106,7 @@ def test_abolished_council_names_after_the_change_follow_a_single_successor_or_a
 
 
 def test_export_ratings_lists_dates_and_the_registered_manager_role():
-    store = fresh()
+    store = fresh_curated()
     report = run(store, "cqc-export", EXPORT)
     assert [s.where for s in report.skipped] == ["line 4"] and "no local authority" in report.skipped[0].reason
     home = LOCATION + "1-100000001"
@@ -139,7 +125,7 @@ def test_export_ratings_lists_dates_and_the_registered_manager_role():
 
 
 def test_names_are_stored_only_with_names_asked_for():
-    store = fresh()
+    store = fresh_curated()
     run(store, "cqc-export", EXPORT, with_names=True)
     holder = LOCATION + "1-100000001/registered-manager/holder"
     assert objects(store, holder, "http://xmlns.com/foaf/0.1/name") == {"Example, Ann, Mrs"}
@@ -179,7 +165,7 @@ def test_care_directory_with_filters_spreadsheet_with_flag_columns_and_a_title_b
             ["1-100000052", "Home Helpers", "LS9 1AA", "Leeds", "", "1-200000051", "Roundhay Ltd", "Mr Nominated",
              "Y"]]
     path = _ods(tmp_path / "01_November_2026_HSCA_Active_Locations.ods", rows)
-    store = fresh()
+    store = fresh_curated()
     report = run(store, "cqc-export", path)
     assert report.as_of == dt.date(2026, 11, 1) and (report.rows_read, report.rows_linked) == (2, 2)
     nursing = LOCATION + "1-100000051"
@@ -199,7 +185,7 @@ def test_a_deregistered_location_links_to_the_council_of_its_last_day(tmp_path):
               "name": "Fellside House", "localAuthority": "Cumbria", "registrationDate": "2011-01-01"}
     (folder / "location_1-100000061.json").write_text(json.dumps({**record, "deregistrationDate": "2020-06-30"}))
     (folder / "location_1-100000062.json").write_text(json.dumps({**record, "locationId": "1-100000062"}))
-    store = fresh()
+    store = fresh_curated()
     report = run(store, "cqc-api", folder, as_of=dt.date(2026, 1, 5))
     assert council_of(store, "1-100000061") == {"E10000006"}          # Cumbria County Council, as it then was
     # Still registered in 2026 under a council that ended in 2023: the register must name a successor.
@@ -210,11 +196,11 @@ def test_a_deregistered_location_links_to_the_council_of_its_last_day(tmp_path):
 def test_a_spreadsheet_without_the_data_sheet_fails_plainly(tmp_path):
     path = _ods(tmp_path / "export.ods", [HSCA_HEADER], sheet="Sheet1")
     with pytest.raises(ImportFailed, match="no sheet 'HSCA_Active_Locations'"):
-        run(fresh(), "cqc-export", path)
+        run(fresh_curated(), "cqc-export", path)
 
 
 def test_api_records_link_icb_provider_names_and_trusts():
-    store = fresh()
+    store = fresh_curated()
     report = run(store, "cqc-api", REGISTERS / "api")
     assert (report.rows_read, report.rows_linked, report.skipped) == (4, 4, [])
     assert any("1-100000014" in n for n in report.notes)    # listed, never fetched
@@ -234,7 +220,7 @@ def test_api_records_link_icb_provider_names_and_trusts():
 
 
 def test_ods_extracts_link_trusts_to_icbs_and_skip_bodies_outside_england():
-    store = fresh()
+    store = fresh_curated()
     trusts = run(store, "ods", REGISTERS / "etr.csv")
     assert [(s.where, "not an English NHS body" in s.reason) for s in trusts.skipped] == [("line 3", True)]
     assert objects(store, "https://w3id.org/caregraph/id/trust/RT2", CG + "icb") == {
@@ -253,13 +239,13 @@ def test_an_ods_file_of_unknown_kind_is_refused(tmp_path):
     path = tmp_path / "extract.csv"
     shutil.copy(REGISTERS / "etr.csv", path)
     with pytest.raises(ImportFailed, match="expected etr.csv"):
-        run(fresh(), "ods", path)
+        run(fresh_curated(), "ods", path)
 
 
 # -- provenance, repeatability, atomicity ---------------------------------------------
 
 def test_each_import_records_source_date_licence_counts_and_time():
-    store = fresh()
+    store = fresh_curated()
     report = run(store, "cqc-directory", DIRECTORY_2026)
     graph = report.graph
     assert objects(store, graph, "http://purl.org/dc/terms/source") == {DIRECTORY_2026.name}
@@ -274,7 +260,7 @@ def test_each_import_records_source_date_licence_counts_and_time():
 
 
 def test_reimporting_the_same_file_leaves_the_graph_unchanged_but_for_the_import_time():
-    store = fresh()
+    store = fresh_curated()
     first = run(store, "cqc-api", REGISTERS / "api")
     before = graph_triples(store, first.graph)
     second = run(store, "cqc-api", REGISTERS / "api")
@@ -286,7 +272,7 @@ def test_reimporting_the_same_file_leaves_the_graph_unchanged_but_for_the_import
 
 
 def test_a_newer_file_replaces_the_older_one_and_changes_only_what_changed():
-    store = fresh()
+    store = fresh_curated()
     older = run(store, "cqc-directory", DIRECTORY_2020)
     newer = run(store, "cqc-directory", DIRECTORY_2026)
     assert older.graph == newer.graph     # the dated name is the same download, a week on
@@ -298,7 +284,7 @@ def test_a_newer_file_replaces_the_older_one_and_changes_only_what_changed():
 def test_an_import_notes_locations_another_dated_import_places_elsewhere(tmp_path):
     """Poole's care home in February 2016, and in BCP (with a new postcode) in 2026: both records
     are kept, each in its own dated graph, and the second import says where they differ."""
-    store = fresh()
+    store = fresh_curated()
     older = run(store, "cqc-directory", DIRECTORY_2016)
     newer_file = tmp_path / "16_September_2026_CQC_directory.csv"
     newer_file.write_text(
@@ -331,7 +317,7 @@ def _copy_with(tmp_path: Path, source: Path, name: str, data: bytes) -> Path:
     (lambda b: b.replace(b"Oldham,North West,", b"Oldham,", 1), 9, "expected 15 fields"),
 ])
 def test_a_broken_file_fails_with_its_line_and_leaves_the_previous_import_intact(tmp_path, damage, line, message):
-    store = fresh()
+    store = fresh_curated()
     good = _copy_with(tmp_path, DIRECTORY_2026, "directory.csv", DIRECTORY_2026.read_bytes())
     first = run(store, "cqc-directory", good)
     kept = graph_triples(store, first.graph)
@@ -346,7 +332,7 @@ def test_a_broken_file_fails_with_its_line_and_leaves_the_previous_import_intact
 def test_truncated_api_json_fails_with_its_line(tmp_path):
     folder = tmp_path / "api"
     shutil.copytree(REGISTERS / "api", folder)
-    store = fresh()
+    store = fresh_curated()
     first = run(store, "cqc-api", folder)
     kept = graph_triples(store, first.graph)
     record = folder / "location_1-100000011.json"
@@ -372,7 +358,7 @@ def test_imports_survive_a_rebuild_of_the_curated_graph(tmp_path):
 
 def test_imported_fixtures_pass_the_linked_record_shapes():
     validation = pytest.importorskip("caregraph.validation")
-    store = fresh()
+    store = fresh_curated()
     for source, path in (("cqc-directory", DIRECTORY_2026), ("cqc-export", EXPORT), ("cqc-api", REGISTERS / "api"),
                          ("ods", REGISTERS / "etr.csv"), ("ods", REGISTERS / "eccg.csv")):
         run(store, source, path)

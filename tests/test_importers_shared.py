@@ -15,15 +15,13 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import pyoxigraph as ox
 import pytest
 
+from conftest import fresh_curated
 from caregraph import places
-from caregraph.build import open_store
 from caregraph.importers import geography
 from caregraph.importers.run import import_source
 from caregraph.resources import ontology_dir
-from caregraph.store import OxigraphStore
 
 EXTRACTS = {
     "directory-2016": ("cqc-directory", "cqc/blablupcom_rteed_cqc_directory_2016-02_7000rows_noheader.csv"),
@@ -44,17 +42,8 @@ CG = "https://w3id.org/caregraph/def#"
 
 
 @functools.cache
-def _curated() -> bytes:
-    store, _ = open_store()
-    out = io.BytesIO()
-    store.raw.dump(out, ox.RdfFormat.N_QUADS)
-    return out.getvalue()
-
-
-@functools.cache
 def imported(name: str, data: str):
-    store = OxigraphStore()
-    store.raw.load(_curated(), ox.RdfFormat.N_QUADS)
+    store = fresh_curated()
     source, path = EXTRACTS[name]
     report = import_source(store, source, Path(data) / path, progress=io.StringIO())
     return store, report
@@ -206,8 +195,7 @@ def test_the_care_directory_with_filters_layout_reads_the_2025_locations(shared_
                      "Y" if h.startswith("Service type - ") and h.removeprefix("Service type - ") in services else ""
                      for h in header])
     path = _spreadsheet(tmp_path / "01_March_2025_HSCA_Active_Locations.ods", "HSCA_Active_Locations", rows)
-    store = OxigraphStore()
-    store.raw.load(_curated(), ox.RdfFormat.N_QUADS)
+    store = fresh_curated()
     report = import_source(store, "cqc-export", path, progress=io.StringIO())
     assert report.as_of == dt.date(2025, 3, 1)
     assert (report.rows_read, report.rows_linked, report.skipped) == (len(export), len(export), [])
