@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import io
+import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 import pytest
@@ -42,3 +44,25 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"public data not present at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def write_ods(path: Path, rows: list[list[str]], sheet: str = "HSCA_Active_Locations") -> Path:
+    """An OpenDocument spreadsheet as CQC publishes one: a README sheet, then `rows` in `sheet`,
+    padded with the million repeated empty rows spreadsheet programs write."""
+    def cells(row: list[str]) -> str:
+        return "".join(f'<table:table-cell office:value-type="string"><text:p>{escape(c)}</text:p></table:table-cell>'
+                       if c else "<table:table-cell/>" for c in row)
+    body = "".join(f"<table:table-row>{cells(r)}</table:table-row>" for r in rows)
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+               '<table:table table:name="README"><table:table-row><table:table-cell><text:p>About</text:p>'
+               f'</table:table-cell></table:table-row></table:table><table:table table:name="{sheet}">{body}'
+               '<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+               'table:number-columns-repeated="1024"/></table:table-row></table:table>'
+               '</office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+    return path

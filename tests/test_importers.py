@@ -9,13 +9,12 @@ import datetime as dt
 import io
 import json
 import shutil
-import zipfile
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from conftest import fresh_curated
+from conftest import fresh_curated, write_ods
 from caregraph.build import open_store
 from caregraph.cli import main
 from caregraph.importers.common import ImportFailed, csv_records, parse_date, text_date
@@ -131,27 +130,6 @@ def test_names_are_stored_only_with_names_asked_for():
     assert objects(store, holder, "http://xmlns.com/foaf/0.1/name") == {"Example, Ann, Mrs"}
 
 
-def _ods(path: Path, rows: list[list[str]], sheet: str = "HSCA_Active_Locations") -> Path:
-    """A minimal OpenDocument spreadsheet: a README sheet, then the data sheet."""
-    def cells(row):
-        return "".join(f"<table:table-cell office:value-type=\"string\"><text:p>{c}</text:p></table:table-cell>"
-                       if c else "<table:table-cell/>" for c in row)
-    body = "".join(f"<table:table-row>{cells(r)}</table:table-row>" for r in rows)
-    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
-               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
-               '<table:table table:name="README"><table:table-row><table:table-cell><text:p>About</text:p>'
-               f'</table:table-cell></table:table-row></table:table><table:table table:name="{sheet}">{body}'
-               '<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
-               'table:number-columns-repeated="1024"/></table:table-row></table:table>'
-               '</office:spreadsheet></office:body></office:document-content>')
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        archive.writestr("content.xml", content)
-    return path
-
-
 HSCA_HEADER = ["Location ID", "Location Name", "Location Postal Code", "Location Local Authority",
                "Location Latest Overall Rating", "Provider ID", "Provider Name", "Provider Nominated Individual Name",
                "Regulated activity - Personal care", "Regulated activity - Nursing care",
@@ -164,7 +142,7 @@ def test_care_directory_with_filters_spreadsheet_with_flag_columns_and_a_title_b
              "Mr Nominated", "", "Y", "", "Y"],
             ["1-100000052", "Home Helpers", "LS9 1AA", "Leeds", "", "1-200000051", "Roundhay Ltd", "Mr Nominated",
              "Y"]]
-    path = _ods(tmp_path / "01_November_2026_HSCA_Active_Locations.ods", rows)
+    path = write_ods(tmp_path / "01_November_2026_HSCA_Active_Locations.ods", rows)
     store = fresh_curated()
     report = run(store, "cqc-export", path)
     assert report.as_of == dt.date(2026, 11, 1) and (report.rows_read, report.rows_linked) == (2, 2)
@@ -194,7 +172,7 @@ def test_a_deregistered_location_links_to_the_council_of_its_last_day(tmp_path):
 
 
 def test_a_spreadsheet_without_the_data_sheet_fails_plainly(tmp_path):
-    path = _ods(tmp_path / "export.ods", [HSCA_HEADER], sheet="Sheet1")
+    path = write_ods(tmp_path / "export.ods", [HSCA_HEADER], sheet="Sheet1")
     with pytest.raises(ImportFailed, match="no sheet 'HSCA_Active_Locations'"):
         run(fresh_curated(), "cqc-export", path)
 

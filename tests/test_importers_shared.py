@@ -11,13 +11,11 @@ import datetime as dt
 import functools
 import io
 import json
-import zipfile
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import pytest
 
-from conftest import fresh_curated
+from conftest import fresh_curated, write_ods
 from caregraph import places
 from caregraph.importers import geography
 from caregraph.importers.run import import_source
@@ -160,25 +158,6 @@ def test_who_to_tell_about_abuse_at_a_real_care_home(shared_data):
     assert all(d["legal_basis"] for b in response.bodies for d in b["duties"])
 
 
-def _spreadsheet(path: Path, sheet: str, rows: list[list[str]]) -> Path:
-    """An OpenDocument spreadsheet holding `rows` in `sheet`, after a README sheet, as CQC publishes it."""
-    def cells(row: list[str]) -> str:
-        return "".join(f'<table:table-cell office:value-type="string"><text:p>{escape(c)}</text:p></table:table-cell>'
-                       if c else "<table:table-cell/>" for c in row)
-    body = "".join(f"<table:table-row>{cells(r)}</table:table-row>" for r in rows)
-    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
-               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
-               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
-               '<table:table table:name="README"><table:table-row><table:table-cell><text:p>About</text:p>'
-               f'</table:table-cell></table:table-row></table:table><table:table table:name="{sheet}">{body}'
-               '</table:table></office:spreadsheet></office:body></office:document-content>')
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        archive.writestr("content.xml", content)
-    return path
-
-
 def test_the_care_directory_with_filters_layout_reads_the_2025_locations(shared_data, tmp_path):
     """The real 122 headers of HSCA_Active_Locations (header on row 7, after the title block of
     older editions), filled from the 2025 export's rows: every location links as the CSV does."""
@@ -194,7 +173,7 @@ def test_the_care_directory_with_filters_layout_reads_the_2025_locations(shared_
         rows.append([record[same[h]] if h in same else
                      "Y" if h.startswith("Service type - ") and h.removeprefix("Service type - ") in services else ""
                      for h in header])
-    path = _spreadsheet(tmp_path / "01_March_2025_HSCA_Active_Locations.ods", "HSCA_Active_Locations", rows)
+    path = write_ods(tmp_path / "01_March_2025_HSCA_Active_Locations.ods", rows)
     store = fresh_curated()
     report = import_source(store, "cqc-export", path, progress=io.StringIO())
     assert report.as_of == dt.date(2025, 3, 1)

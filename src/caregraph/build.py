@@ -104,7 +104,7 @@ def _local(predicate: str) -> str:
     return predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
-def _infer(staging: ox.Store) -> list[ox.Triple]:
+def infer(staging: ox.Store) -> list[ox.Triple]:
     """Materialise inferences over the parsed sources; returns only the new triples."""
     inferred_graph = ox.NamedNode(INFERRED_GRAPH)
 
@@ -165,7 +165,7 @@ def build(store: OxigraphStore, root: Path | None = None) -> BuildReport:
         graph = graph_name(root, path)
         parsed[graph] = (path, triples)
         staging.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples)
-    inferred = _infer(staging)
+    inferred = infer(staging)
     provenance = _provenance(root, {g: (p, len(t)) for g, (p, t) in parsed.items()}, fingerprint(root))
 
     stale = {row["graph"].value for row in store.select("built_graphs")} - set(parsed)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from caregraph.build import _infer as materialise_inferences
+from caregraph.build import infer as materialise_inferences
 from caregraph.build import fingerprint, open_store, skolemize
 from caregraph.namespaces import GRAPH
 from caregraph.resources import ontology_dir
