@@ -266,8 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("validate", cmd_validate,
                 "check the graph, plus any files given, against caregraph's SHACL shapes")
-    p.add_argument("files", nargs="*", metavar="FILE", help="Turtle, N-Triples, JSON-LD or TriG to add")
-    p.add_argument("--shapes", help="a folder of shapes to use instead of caregraph's own")
+    p.add_argument("files", nargs="*", metavar="FILE", help="Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML to add")
+    p.add_argument("--shapes", help="a folder or file of shapes to use instead of caregraph's own")
     p.add_argument("--format", choices=["text", "json", "turtle"], default="text")
     p.add_argument("--focus", action="append", default=[], metavar="IRI",
                    help="validate only this node (repeatable)")
