@@ -259,13 +259,10 @@ def test_a_newer_file_replaces_the_older_one_and_changes_only_what_changed():
     assert newer.removed > 0 and newer.added > 0
 
 
-def test_an_import_notes_locations_another_dated_import_places_elsewhere(tmp_path):
-    """Poole's care home in February 2016, and in BCP (with a new postcode) in 2026: both records
-    are kept, each in its own dated graph, and the second import says where they differ."""
-    store = fresh_curated()
-    older = run(store, "cqc-directory", DIRECTORY_2016)
-    newer_file = tmp_path / "16_September_2026_CQC_directory.csv"
-    newer_file.write_text(
+def _poole_2026(tmp_path: Path) -> Path:
+    """A 2026 directory placing Poole's care home in BCP, with a new postcode."""
+    path = tmp_path / "16_September_2026_CQC_directory.csv"
+    path.write_text(
         "Name,Also known as,Address,Postcode,Phone number,Service's website (if available),Service types,"
         "Date of latest check,Specialisms/services,Provider name,Local authority,Region,Location URL,"
         "CQC Location ID (for office use only),CQC Provider ID (for office use only)\n"
@@ -275,11 +272,34 @@ def test_an_import_notes_locations_another_dated_import_places_elsewhere(tmp_pat
         "Pulteney Care,,\"4 Great Pulteney St, Bath\",BA2 4AA,,,Homecare agencies,,,Pulteney Ltd,"
         "Bath and North East Somerset,South West,https://www.cqc.org.uk/location/1-100000034,1-100000034,"
         "1-200000034\n", encoding="utf-8")
-    newer = run(store, "cqc-directory", newer_file)
+    return path
+
+
+def test_an_import_notes_locations_another_dated_import_places_elsewhere(tmp_path):
+    """Poole's care home in February 2016, and in BCP (with a new postcode) in 2026: both records
+    are kept, each in its own dated graph, and the second import says where they differ."""
+    store = fresh_curated()
+    older = run(store, "cqc-directory", DIRECTORY_2016)
+    newer = run(store, "cqc-directory", _poole_2026(tmp_path))
     assert council_of(store, "1-100000032") == {"E06000029", "E06000058"}   # Poole then, BCP now
     differing = [n for n in newer.notes if older.graph in n]
     assert len(differing) == 1 and differing[0].startswith("1 location(s)") and "1-100000032" in differing[0]
     assert "as of 2016-02-01" in differing[0] and "1-100000034" not in differing[0]
+
+
+def test_each_dated_import_is_validated_as_the_register_of_its_date(tmp_path):
+    """Poole then and BCP now is no violation; two councils within one import still is."""
+    validation = pytest.importorskip("caregraph.validation")
+    store = fresh_curated()
+    run(store, "cqc-directory", DIRECTORY_2016)
+    newer = run(store, "cqc-directory", _poole_2026(tmp_path))
+    assert validation.validate(store).conforms
+    store.update(f"INSERT DATA {{ GRAPH <{newer.graph}> {{ <{LOCATION}1-100000034> <{CG}council> "
+                 f"<{COUNCIL}E06000029> }} }}")
+    report = validation.validate(store)
+    assert [(r.focus_node, r.result_path) for r in report.results] == [(LOCATION + "1-100000034", CG + "council")]
+    focused = validation.validate(store, focus=[LOCATION + "1-100000034"])
+    assert [r.focus_node for r in focused.results] == [LOCATION + "1-100000034"]
 
 
 def _copy_with(tmp_path: Path, source: Path, name: str, data: bytes) -> Path:

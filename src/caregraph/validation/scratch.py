@@ -41,6 +41,19 @@ def copy_of(base: Store) -> OxigraphStore:
     return scratch
 
 
+def subset(base: Store, graphs: Sequence[str]) -> OxigraphStore:
+    """An in-memory copy of some of `base`'s named graphs. (Querying `base` with those graphs
+    as the default graph was measured 25 times slower on pyoxigraph than copying them.)"""
+    scratch = OxigraphStore()
+    for graph in graphs:
+        name = ox.NamedNode(graph)
+        if isinstance(base, OxigraphStore):
+            scratch.raw.extend(base.raw.quads_for_pattern(None, None, None, name))
+        else:
+            scratch.raw.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in base.triples(graph))
+    return scratch
+
+
 def with_additions(base: Store, additions: Sequence[tuple[str, list[ox.Triple]]]) -> OxigraphStore:
     """A copy of `base` with each (name, triples) added by `add_sources`."""
     scratch = copy_of(base)

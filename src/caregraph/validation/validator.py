@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
 
+from caregraph.importers.ids import IMPORT_GRAPH
 from caregraph.namespaces import PREFIXES
 from caregraph.store import Store, value
 from caregraph.validation import fast_engine, pyshacl_engine
 from caregraph.validation.compiler import Check, Unsupported, compile_shapes
 from caregraph.validation.rdf_input import rdflib_to_triples, read_rdf
 from caregraph.validation.report import LegalBasis, ValidationReport, ValidationResult
-from caregraph.validation.scratch import curated_store, with_additions
+from caregraph.validation.scratch import curated_store, subset, with_additions
 from caregraph.validation.shapes import ShapeSet, load_shapes
 
 ENGINES = ("auto", "fast", "pyshacl")
@@ -94,10 +95,12 @@ def validate(data: Data, *, shapes: Path | str | ShapeSet | None = None, focus: 
             if engine == "fast":
                 raise
             used = "pyshacl"
-    if used == "fast":
-        results = fast_engine.run(store, checks, focus_iris)
-    else:
-        results = pyshacl_engine.run(store, shape_set, focus_iris)
+    results = []
+    for dataset in snapshots(store):
+        if used == "fast":
+            results += fast_engine.run(dataset, checks, focus_iris)
+        else:
+            results += pyshacl_engine.run(dataset, shape_set, focus_iris)
     results = _distinct(results)
     _add_context(store, results)
     missing = _not_found(store, focus_iris) if focus_iris else []
@@ -105,6 +108,21 @@ def validate(data: Data, *, shapes: Path | str | ShapeSet | None = None, focus: 
     triples = None if focus_iris else len(store)
     return ValidationReport(results, used, shape_set.name, triples, time.perf_counter() - started,
                             focus_iris, missing)
+
+
+def snapshots(store: Store) -> Iterator[Store]:
+    """The datasets to validate: the store itself, or, when it holds several imports, one
+    copy per import with every graph that is not an import. Each import is a register as of
+    its own date, so a home that changed council or provider between two imports is right
+    in each, where their union would show it with two councils."""
+    names = store.graphs()
+    imports = [g for g in names if g.startswith(IMPORT_GRAPH)]
+    if len(imports) < 2:
+        yield store
+        return
+    shared = [g for g in names if not g.startswith(IMPORT_GRAPH)]
+    for graph in imports:
+        yield subset(store, [*shared, graph])
 
 
 def _distinct(results: list[ValidationResult]) -> list[ValidationResult]:
