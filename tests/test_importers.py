@@ -294,6 +294,7 @@ def test_each_dated_import_is_validated_as_the_register_of_its_date(tmp_path):
     run(store, "cqc-directory", DIRECTORY_2016)
     newer = run(store, "cqc-directory", _poole_2026(tmp_path))
     assert validation.validate(store).conforms
+    assert validation.validate(store, focus=[LOCATION + "1-100000032"]).conforms   # in both imports
     store.update(f"INSERT DATA {{ GRAPH <{newer.graph}> {{ <{LOCATION}1-100000034> <{CG}council> "
                  f"<{COUNCIL}E06000029> }} }}")
     report = validation.validate(store)

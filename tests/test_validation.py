@@ -11,7 +11,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from caregraph.namespaces import ACTOR, CG, DUTY
+from caregraph.namespaces import ACTOR, CG, DUTY, ID
 from caregraph.resources import shapes_dir
 from caregraph.store import OxigraphStore
 from caregraph.validation import (UnreadableInput, Unsupported, parse_rdf, read_rdf, validate)
@@ -55,10 +55,11 @@ def test_results_carry_the_duty_legal_basis_also_for_its_assignments(store):
 
 
 def test_focus_accepts_curies_and_names_nodes_not_in_the_graph(store):
-    report = validate(store, focus=["actor:cqc", "duty:no-such-duty"])
+    report = validate(store, focus=["actor:cqc", "duty:no-such-duty", "location:1-108565934", "council:E06000058"])
     assert report.conforms
-    assert report.focus == [ACTOR + "cqc", DUTY + "no-such-duty"]
-    assert report.focus_not_found == [DUTY + "no-such-duty"]
+    assert report.focus == [ACTOR + "cqc", DUTY + "no-such-duty", ID + "location/1-108565934",
+                            ID + "council/E06000058"]
+    assert report.focus_not_found == [DUTY + "no-such-duty", ID + "location/1-108565934"]
     with pytest.raises(ValueError, match="not an IRI"):
         validate(store, focus=["not an iri"])
     with pytest.raises(ValueError, match="unknown engine"):

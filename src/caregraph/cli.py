@@ -270,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shapes", help="a folder or file of shapes to use instead of caregraph's own")
     p.add_argument("--format", choices=["text", "json", "turtle"], default="text")
     p.add_argument("--focus", action="append", default=[], metavar="IRI",
-                   help="validate only this node (repeatable)")
+                   help="validate only this node: an IRI, or a CURIE such as duty:ca-s42-enquiry or "
+                        "location:1-108565934 (repeatable)")
     p.add_argument("--engine", choices=["auto", "fast", "pyshacl"], default="auto",
                    help="fast: compiled queries on the store; pyshacl: the reference engine")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-from caregraph.importers.ids import IMPORT_GRAPH
+from caregraph.importers import ids
 from caregraph.namespaces import PREFIXES
 from caregraph.store import Store, value
 from caregraph.validation import fast_engine, pyshacl_engine
@@ -22,6 +22,10 @@ from caregraph.validation.shapes import ShapeSet, load_shapes
 
 ENGINES = ("auto", "fast", "pyshacl")
 Data = Store | rdflib.Graph | Path | str | Sequence[Path | str] | Sequence[ox.Triple]
+
+# The CURIEs a focus may be given as: caregraph's prefixes and the linked-record kinds.
+FOCUS_PREFIXES = {**PREFIXES, "location": ids.LOCATION, "provider": ids.PROVIDER, "council": ids.COUNCIL,
+                  "icb": ids.ICB, "sab": ids.SAB, "healthwatch": ids.HEALTHWATCH, "trust": ids.TRUST}
 
 _compiled: dict[int, tuple[ShapeSet, list[Check] | Unsupported]] = {}
 _lock = threading.Lock()
@@ -45,10 +49,11 @@ def compiled(shapes: ShapeSet) -> list[Check]:
 
 
 def expand_iri(text: str) -> str:
-    """A full IRI from an IRI or a caregraph CURIE (actor:cqc, duty:ca-s42-enquiry); raises ValueError."""
+    """A full IRI from an IRI or a caregraph CURIE (actor:cqc, duty:ca-s42-enquiry,
+    location:1-108565934); raises ValueError."""
     prefix, sep, local = text.partition(":")
-    if sep and prefix in PREFIXES and not local.startswith("//"):
-        text = PREFIXES[prefix] + local
+    if sep and prefix in FOCUS_PREFIXES and not local.startswith("//"):
+        text = FOCUS_PREFIXES[prefix] + local
     try:
         return ox.NamedNode(text).value
     except ValueError:
@@ -96,7 +101,7 @@ def validate(data: Data, *, shapes: Path | str | ShapeSet | None = None, focus: 
                 raise
             used = "pyshacl"
     results = []
-    for dataset in snapshots(store):
+    for dataset in snapshots(store, focus_iris):
         if used == "fast":
             results += fast_engine.run(dataset, checks, focus_iris)
         else:
@@ -110,17 +115,21 @@ def validate(data: Data, *, shapes: Path | str | ShapeSet | None = None, focus: 
                             focus_iris, missing)
 
 
-def snapshots(store: Store) -> Iterator[Store]:
-    """The datasets to validate: the store itself, or, when it holds several imports, one
-    copy per import with every graph that is not an import. Each import is a register as of
-    its own date, so a home that changed council or provider between two imports is right
-    in each, where their union would show it with two councils."""
+def snapshots(store: Store, focus: Sequence[str] | None = None) -> Iterator[Store]:
+    """The datasets to validate: the store itself, or, when several of its imports bear on
+    what is checked, one copy per import with every graph that is not an import. Each
+    import is a register as of its own date, so a home that changed council or provider
+    between two imports is right in each, where their union would give it two councils."""
     names = store.graphs()
-    imports = [g for g in names if g.startswith(IMPORT_GRAPH)]
+    imports = [g for g in names if g.startswith(ids.IMPORT_GRAPH)]
+    if focus and len(imports) > 1:
+        about = {row["graph"].value for row in store.select(
+            "validate_focus_graphs", [{"node": ox.NamedNode(f)} for f in focus])}
+        imports = [g for g in imports if g in about]
     if len(imports) < 2:
         yield store
         return
-    shared = [g for g in names if not g.startswith(IMPORT_GRAPH)]
+    shared = [g for g in names if not g.startswith(ids.IMPORT_GRAPH)]
     for graph in imports:
         yield subset(store, [*shared, graph])
 
