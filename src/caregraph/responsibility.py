@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from caregraph import citations, escalation, matching
 from caregraph.dates import holds
 from caregraph.namespaces import STATUS, short_id
-from caregraph.store import Store, iri, value
+from caregraph.store import Solution, Store, iri, value
 
 ROLE_ORDER = {"accountable": 0, "responsible": 1, "consulted": 2, "informed": 3}
 
@@ -55,6 +55,19 @@ def _validity(store: Store) -> dict[str, tuple[object, object, str | None]]:
     return store.cached("duty-validity", load)
 
 
+def _rows(store: Store, name: str, duties: list[str]) -> list[Solution]:
+    """The rows of a per-duty query for the given duties. Every duty's rows are read in one
+    query and kept per version of the graph: on the on-disk England-scale store the four
+    queries of one answer took about 5 ms, a dictionary lookup takes microseconds."""
+    def load() -> dict[str, list[Solution]]:
+        grouped: dict[str, list[Solution]] = {d: [] for d in _validity(store)}
+        for row in store.select(name, [{"duty": iri(d)} for d in grouped]):
+            grouped[row["duty"].value].append(row)
+        return grouped
+    grouped = store.cached("duty-rows/" + name, load)
+    return [row for duty in duties for row in grouped.get(duty, ())]
+
+
 def in_force(store: Store, duty: str, day: dt.date) -> bool:
     start, end, status = _validity(store).get(duty, (None, None, None))
     if start is None:  # enacted but never commenced, or not yet operational
@@ -79,14 +92,13 @@ def describe(store: Store, duties: list[str], day: dt.date, scores: dict[str, fl
     """Full answers for the given duty IRIs, in the order given."""
     if not duties:
         return []
-    rows = [{"duty": iri(d)} for d in duties]
-    summaries = {r["duty"].value: r for r in store.select("duty_summary", rows)}
+    summaries = {r["duty"].value: r for r in _rows(store, "duty_summary", duties)}
     bases: dict[str, list[dict[str, str]]] = {d: [] for d in duties}
-    for r in store.select("duty_legal_basis", rows):
+    for r in _rows(store, "duty_legal_basis", duties):
         citations.add(bases[r["duty"].value], r["basis"], r["label"])
     holders: dict[str, list[dict[str, str]]] = {d: [] for d in duties}
     own_basis: dict[str, list[dict[str, str]]] = {d: [] for d in duties}
-    for r in store.select("duty_assignments", rows):
+    for r in _rows(store, "duty_assignments", duties):
         duty = r["duty"].value
         if not (holds(value(r["from"]), value(r["to"]), day) and holds(value(r["holderFrom"]), value(r["holderTo"]), day)):
             continue
@@ -97,7 +109,7 @@ def describe(store: Store, duties: list[str], day: dt.date, scores: dict[str, fl
         if entry["role"] == "accountable":
             citations.add(own_basis[duty], r["basis"], r["basisLabel"])
     oversight: dict[str, list[dict[str, str]]] = {d: [] for d in duties}
-    for r in store.select("duty_oversight", rows):
+    for r in _rows(store, "duty_oversight", duties):
         if holds(value(r["from"]), value(r["to"]), day):
             entry = {"id": short_id(r["actor"].value), "uri": r["actor"].value, "label": value(r["label"])}
             if entry not in oversight[r["duty"].value]:
