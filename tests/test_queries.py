@@ -3,10 +3,13 @@ and the answer queries return what the library needs."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyoxigraph as ox
 import pytest
 
-from caregraph import queries
+from conftest import fresh_curated
+from caregraph import escalation, queries, responsibility
 from caregraph.namespaces import ACTOR, DUTY, ROUTE
 
 S42 = ox.NamedNode(DUTY + "ca-s42-enquiry")
@@ -72,3 +75,20 @@ def test_accountability_links_and_actors(store):
     assert any(r["actor"].value == ACTOR + "cqc" for r in links)
     actors = {r["actor"].value for r in store.select("actors")}
     assert ACTOR + "parliament" in actors
+
+
+
+def test_answers_and_routes_follow_a_write_to_the_store():
+    """Answers read per-duty rows and route steps once per version of the graph; a write
+    (here a SPARQL update) must be seen by the next answer."""
+    store = fresh_curated()
+    duty, route, day = DUTY + "ca-s42-enquiry", ROUTE + "abuse-neglect-adult", dt.date(2025, 1, 1)
+    assert responsibility.describe(store, [duty], day)[0].duty["label"].startswith("Make or arrange safeguarding")
+    assert escalation.load_route(store, route, day).steps
+    store.update(f"""PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        DELETE {{ GRAPH ?g {{ <{duty}> rdfs:label ?l }} }} INSERT {{ GRAPH ?g {{ <{duty}> rdfs:label "Renamed" }} }}
+        WHERE {{ GRAPH ?g {{ <{duty}> rdfs:label ?l }} }} ;
+        DELETE WHERE {{ GRAPH ?g {{ <{route}> <https://w3id.org/caregraph/def#step> ?s }} }}""")
+    assert responsibility.describe(store, [duty], day)[0].duty["label"] == "Renamed"
+    with pytest.raises(KeyError, match="no escalation route"):
+        escalation.load_route(store, route, day)
