@@ -22,6 +22,7 @@ from caregraph import linked_data, responsibility
 from caregraph.api.sparql import ResultCache
 from caregraph.namespaces import GRAPH
 from caregraph.store import SparqlEndpointStore, StoreError
+from caregraph.validation.scratch import subset
 from fixtures.api.live_server import LiveServer
 
 TOKEN = "test-update-token"
@@ -470,6 +471,9 @@ def test_sparql_endpoint_store_backend_operations(plain, store):
     assert len(remote) == len(store)
     sectors = GRAPH + "vocabularies/sectors"
     assert set(remote.triples(sectors)) == set(store.triples(sectors))
+    # Validation copies chosen graphs (one dated import at a time) from either backend alike.
+    chosen = [sectors, GRAPH + "vocabularies/raci"]
+    assert set(subset(remote, chosen).raw) == set(subset(store, chosen).raw) != set()
     assert set(linked_data.describe(remote, CQC)) == set(linked_data.describe(store, CQC))
     with pytest.raises(StoreError, match="400"):
         remote.query("SELECT ?s WHERE { ?s ?p }")
