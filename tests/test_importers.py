@@ -299,6 +299,10 @@ def test_each_dated_import_is_validated_as_the_register_of_its_date(tmp_path):
                  f"<{COUNCIL}E06000029> }} }}")
     report = validation.validate(store)
     assert [(r.focus_node, r.result_path) for r in report.results] == [(LOCATION + "1-100000034", CG + "council")]
+    # What is in no named graph (written by a SPARQL update) is checked with every import.
+    store.update(f"INSERT DATA {{ <{LOCATION}1-100000032> <{CG}council> <{COUNCIL}E06000016> }}")
+    assert {r.focus_node for r in validation.validate(store).results} == {LOCATION + "1-100000032",
+                                                                          LOCATION + "1-100000034"}
     focused = validation.validate(store, focus=[LOCATION + "1-100000034"])
     assert [r.focus_node for r in focused.results] == [LOCATION + "1-100000034"]
 
