@@ -49,12 +49,18 @@ def subset(base: Store, graphs: Sequence[str]) -> OxigraphStore:
     if isinstance(base, OxigraphStore):
         scratch.raw.extend(base.raw.quads_for_pattern(None, None, None, ox.DefaultGraph()))
     for graph in graphs:
-        name = ox.NamedNode(graph)
-        if isinstance(base, OxigraphStore):
-            scratch.raw.extend(base.raw.quads_for_pattern(None, None, None, name))
-        else:
-            scratch.raw.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in base.triples(graph))
+        copy_graph(base, graph, scratch)
     return scratch
+
+
+def copy_graph(base: Store, graph: str, scratch: OxigraphStore) -> None:
+    """Add one of `base`'s named graphs to `scratch`, under the same name."""
+    name = ox.NamedNode(graph)
+    if isinstance(base, OxigraphStore):
+        scratch.raw.extend(base.raw.quads_for_pattern(None, None, None, name))
+    else:
+        scratch.raw.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in base.triples(graph))
+    scratch.generation += 1
 
 
 def with_additions(base: Store, additions: Sequence[tuple[str, list[ox.Triple]]]) -> OxigraphStore:
