@@ -9,7 +9,7 @@ from caregraph import citations, matching
 from caregraph.actors import directory
 from caregraph.dates import holds
 from caregraph.namespaces import short_id
-from caregraph.store import Solution, Store, iri, value
+from caregraph.store import Solution, Store, value
 
 
 @dataclass
@@ -59,12 +59,8 @@ def routes_for(store: Store, problem: str, as_of: dt.date | None = None, limit: 
 def _steps(store: Store) -> dict[str, list[Solution]]:
     """Every route's step rows, in order, read in one query per version of the graph (one
     route's own query took about 3 ms on the on-disk England-scale store)."""
-    def load() -> dict[str, list[Solution]]:
-        grouped: dict[str, list[Solution]] = {r["route"].value: [] for r in store.select("route_list")}
-        for row in store.select("route_steps", [{"route": iri(r)} for r in grouped]):
-            grouped[row["route"].value].append(row)
-        return grouped
-    return store.cached("route-steps", load)
+    return store.cached("route-steps", lambda: store.select_grouped(
+        "route_steps", "route", [r["route"].value for r in store.select("route_list")]))
 
 
 def load_route(store: Store, route_iri: str, as_of: dt.date, score: float = 0.0) -> Route:

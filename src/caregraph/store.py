@@ -96,6 +96,14 @@ class Store(ABC):
         variables = [v.value for v in result.variables]
         return [{v: sol[v] for v in variables} for sol in result]
 
+    def select_grouped(self, name: str, variable: str, iris: Iterable[str]) -> dict[str, list[Solution]]:
+        """A named SELECT run once for all the given IRIs (bound to `variable`), its rows
+        grouped by that IRI in result order; an IRI with no rows gets an empty list."""
+        grouped: dict[str, list[Solution]] = {i: [] for i in iris}
+        for row in self.select(name, [{variable: iri(i)} for i in grouped]):
+            grouped[row[variable].value].append(row)
+        return grouped
+
     def ask(self, name: str, rows: Sequence[queries.Row] | None = None) -> bool:
         return bool(self.query(queries.render(queries.text(name), rows)))
 
