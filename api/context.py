@@ -12,17 +12,12 @@ from fastapi import HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from caregraph.api.settings import Settings
 from caregraph.dates import parse_day
 from caregraph.store import Store
 
 
 async def get_store(request: Request) -> Store:
     return request.app.state.store
-
-
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
 
 
 async def as_of_param(as_of: str | None = Query(None, description="the law as it stood on this date (YYYY-MM-DD); "

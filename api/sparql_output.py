@@ -84,7 +84,6 @@ class Sink:
         self._parts: list[bytes] = []
         self._pending = 0
         self.size = 0
-        self.sent_any = False
 
     def write(self, data: bytes | str) -> int:
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
@@ -118,7 +117,6 @@ class Sink:
     def _send(self, parts: list[bytes]) -> None:
         data = b"".join(parts)
         if data:
-            self.sent_any = True
             self._emit(data)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from caregraph.namespaces import BASE, CG, ID, PREFIXES
+from caregraph.namespaces import BASE, CG, FOAF, ID, PREFIXES
 from caregraph.store import Store, iri
 
 # Prefixes for the curated identifier kinds under /id/ (ontology/README.md) and the vocabularies used;
@@ -13,7 +13,7 @@ from caregraph.store import Store, iri
 JSONLD_PREFIXES = {
     **PREFIXES,
     "owl": "http://www.w3.org/2002/07/owl#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
+    "foaf": FOAF,
     "event": ID + "event/",
     "theme": ID + "theme/",
     "sector": ID + "sector/",

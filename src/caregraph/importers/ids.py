@@ -17,15 +17,7 @@ SUB_ICB = ID + "sub-icb/"
 CCG = ID + "ccg/"
 PROVIDER = ID + "provider/"
 LOCATION = ID + "location/"
-REGULATED_ACTIVITY = ID + "regulated-activity/"
 IMPORT_GRAPH = BASE + "graph/import/"
-
-# ONS's linked-data URI for a GSS code: the identifier others use for the same area.
-ONS_GEOGRAPHY = "http://statistics.data.gov.uk/id/statistical-geography/"
-
-ORG = "http://www.w3.org/ns/org#"
-FOAF = "http://xmlns.com/foaf/0.1/"
-VOID = "http://rdfs.org/ns/void#"
 
 # Tested on the real extracts (FORMATS.md section 3): independent-sector ids are "1-" and
 # 9 to 11 digits; NHS trusts' locations use 5-character ODS site codes and their providers
@@ -33,7 +25,6 @@ VOID = "http://rdfs.org/ns/void#"
 LOCATION_ID = re.compile(r"^(?:1-\d{9,11}|[A-Z0-9]{5})$")
 PROVIDER_ID = re.compile(r"^(?:1-\d{9,11}|[A-Z0-9]{3})$")
 GSS = re.compile(r"^[EWSNKLM]\d{8}$")
-COUNCIL_GSS = re.compile(r"^E(?:06|07|08|09|10)\d{6}$")
 ICB_GSS = re.compile(r"^E54\d{6}$")
 ICB_ODS = re.compile(r"^Q[A-Z0-9]{2}$")
 POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?) ?(\d[A-Z]{2})$")

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from caregraph import places
 from caregraph.importers import ids
 from caregraph.importers.common import TYPE, ImportReport, Staging, day, node, text
-from caregraph.namespaces import ACTOR, CG, RDFS, SKOS
+from caregraph.namespaces import ACTOR, CG, FOAF, ORG, RDFS, SKOS
 from caregraph.store import Store
 
 RATINGS = {r.lower(): r for r in ("Outstanding", "Good", "Requires improvement", "Inadequate",
@@ -25,9 +25,9 @@ P_POSTCODE, P_FROM, P_TO = node(CG + "postcode"), node(CG + "validFrom"), node(C
 P_ACTIVITY, P_SERVICE, P_RATING = node(CG + "regulatedActivity"), node(CG + "serviceType"), node(CG + "overallRating")
 P_ODS, P_PLAYS, P_MATCH = node(CG + "odsCode"), node(CG + "playsRole"), node(SKOS + "exactMatch")
 LOCATION_CLASS, PROVIDER_CLASS = node(CG + "CareLocation"), node(CG + "CareProvider")
-ORG_POST, ORG_ROLE = node(ids.ORG + "Post"), node(ids.ORG + "role")
-ORG_POST_IN, ORG_HELD_BY = node(ids.ORG + "postIn"), node(ids.ORG + "heldBy")
-PERSON, NAME = node(ids.FOAF + "Person"), node(ids.FOAF + "name")
+ORG_POST, ORG_ROLE = node(ORG + "Post"), node(ORG + "role")
+ORG_POST_IN, ORG_HELD_BY = node(ORG + "postIn"), node(ORG + "heldBy")
+PERSON, NAME = node(FOAF + "Person"), node(FOAF + "name")
 
 
 @dataclass

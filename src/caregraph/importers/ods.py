@@ -20,7 +20,7 @@ from caregraph.importers import ids
 from caregraph.importers.common import (ODS_ATTRIBUTION, OGL, TYPE, ImportFailed, ImportReport, Progress, Staging,
                                         csv_records, day, node, text)
 from caregraph.importers.linking import P_FROM, P_ICB, P_LABEL, P_ODS, P_PLAYS, P_POSTCODE, P_TO
-from caregraph.namespaces import ACTOR, CG
+from caregraph.namespaces import ACTOR, CG, ORG
 from caregraph.store import Store
 
 LICENCE, ATTRIBUTION = OGL, ODS_ATTRIBUTION
@@ -141,10 +141,10 @@ def _trust(staging: Staging, report: ImportReport, line: int, code: str, name: s
 
 def _sub_icb(staging: Staging, code: str, name: str, icb: str) -> None:
     add, unit = staging.add, node(ids.SUB_ICB + code)
-    add(unit, TYPE, node(ids.ORG + "OrganizationalUnit"))
+    add(unit, TYPE, node(ORG + "OrganizationalUnit"))
     add(unit, P_LABEL, text(title(name)))
     add(unit, P_ODS, text(code))
-    add(unit, node(ids.ORG + "unitOf"), node(icb))
+    add(unit, node(ORG + "unitOf"), node(icb))
     add(unit, P_ICB, node(icb))
     add(unit, P_FROM, day(SUB_ICB_FROM))
 
@@ -152,7 +152,7 @@ def _sub_icb(staging: Staging, code: str, name: str, icb: str) -> None:
 def _ccg(staging: Staging, code: str, name: str, opened: dt.date | None, closed: dt.date) -> None:
     # Typed with W3C ORG's class: it plays the CCG role for its dates, but is no actor of the curated graph.
     add, ccg = staging.add, node(ids.CCG + code)
-    add(ccg, TYPE, node(ids.ORG + "Organization"))
+    add(ccg, TYPE, node(ORG + "Organization"))
     add(ccg, P_LABEL, text(title(name)))
     add(ccg, P_ODS, text(code))
     add(ccg, P_PLAYS, node(ACTOR + "ccg"))
