@@ -1,0 +1,45 @@
+"""Build tests/fixtures/question-bank.json from the writers' files, split at random.
+
+The bank was written before the matching it judges was changed, by writers who did not
+see the matcher. Each style's questions are shuffled with a fixed seed and split in two:
+the tuning half (which the matching may be tuned on, and which the tests run) and the
+held-out half (which nobody tunes on; bench/answers reports it). Run once; re-running on
+the same files gives the same split.
+
+    python bench/answers/split_bank.py WRITER_FILE... > tests/fixtures/question-bank.json
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+
+SEED = 20261207
+
+
+def split(questions: list[dict]) -> list[dict]:
+    rng = random.Random(SEED)
+    out = []
+    for style in sorted({q["style"] for q in questions}):
+        group = sorted((q for q in questions if q["style"] == style), key=lambda q: q["id"])
+        rng.shuffle(group)
+        for i, q in enumerate(group):
+            out.append(dict(q, half="tuning" if i % 2 == 0 else "held-out"))
+    return sorted(out, key=lambda q: q["id"])
+
+
+def main(paths: list[str]) -> None:
+    questions = [q for path in paths for q in json.load(open(path, encoding="utf-8"))]
+    bank = {"about": (f"caregraph's question bank: {len(questions)} questions by two writers who did not see the "
+                      f"matcher, split per style at random with seed {SEED} (bench/answers/split_bank.py) into a "
+                      "tuning half and a held-out half. Tune only on the tuning half; the tests run it. "
+                      "expect: (holder, basis) pairs of which one must be in the top 3 answers; [] means the "
+                      "question is outside caregraph's scope and must be declined."),
+            "seed": SEED, "questions": split(questions)}
+    json.dump(bank, sys.stdout, indent=1, ensure_ascii=False)
+    print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
