@@ -3,7 +3,7 @@
 from caregraph.matching import Document, Index, stem, tokens
 
 
-def test_porter_stems_conflate_forms_people_use():
+def test_snowball_stems_conflate_forms_people_use():
     assert stem("regulates") == stem("regulation") == stem("regulated") == stem("regulator")
     assert stem("assessment") == stem("assess")
     assert stem("neglected") == stem("neglect")

@@ -65,32 +65,66 @@ def cmd_ask(args: argparse.Namespace, out) -> int:
     if args.location or args.council:
         return _ask_at_place(store, args, out)
     response = responsibility.ask(store, args.question, _day(args), limit=args.limit)
+    # Declined as outside caregraph: exit 1. A vague question offered choices is not that.
+    code = EXIT_NOTHING if response.confidence == responsibility.OUTSIDE else EXIT_OK
     if args.json:
         json.dump(response.as_json(), out, indent=2, ensure_ascii=False)
         print(file=out)
-        return EXIT_OK if response.answers else EXIT_NOTHING
+        return code
     print(f"Q: {response.question}   (the law as of {response.as_of.isoformat()})\n", file=out)
-    if not response.answers:
-        for note in response.notes:
-            print(note, file=out)
-        return EXIT_NOTHING
+    for note in response.notes:
+        print(_wrap(note, "") + "\n", file=out)
     for n, answer in enumerate(response.answers, 1):
-        duty = answer.duty
-        print(f"{n}. {duty['label']}  [{duty['modality']}]", file=out)
-        if duty["description"]:
-            print(_wrap(duty["description"], "   "), file=out)
-        for basis in answer.legal_basis:
-            print(f"   law: {basis['label']} <{basis['uri']}>", file=out)
-        for holder in answer.holders:
-            print(f"   {holder['role']}: {holder['label']}", file=out)
-        if answer.oversight:
-            print("   overseen by: " + ", ".join(o["label"] for o in answer.oversight), file=out)
-        if duty["confidence"] == "unconfirmed" and duty["caveat"]:
-            print(_wrap(f"unconfirmed: {duty['caveat']}", "   "), file=out)
-        print(file=out)
+        _print_answer(n, answer, out)
     if response.escalation:
         _print_route(response.escalation, out)
-    return EXIT_OK
+    if response.suggestions:
+        print("\nCloser to what you mean? Ask again with one of these:", file=out)
+        for suggestion in response.suggestions:
+            print(f"  - {suggestion.label} ({suggestion.kind})", file=out)
+    _print_reading(response, out)
+    return code
+
+
+def _print_answer(n: int, answer: responsibility.Answer, out) -> None:
+    duty = answer.duty
+    print(f"{n}. {duty['label']}  [{duty['modality']}]", file=out)
+    if duty["description"]:
+        print(_wrap(duty["description"], "   "), file=out)
+    for basis in answer.legal_basis:
+        print(f"   law: {basis['label']} <{basis['uri']}>", file=out)
+    if not answer.statutory:
+        print("   not a legal duty: it rests on", file=out)
+    for source in answer.non_statutory_basis:
+        print(f"   source: {source['label']}" + (f" ({source['kind']})" if source["kind"] else "")
+              + (f" <{source['page']}>" if source["page"] else ""), file=out)
+    for related in answer.related_law:
+        print(f"   related law (not its basis): {related['label']} <{related['uri']}>", file=out)
+    for holder in answer.holders:
+        print(f"   {holder['role']}: {holder['label']}", file=out)
+    if answer.oversight:
+        print("   overseen by: " + ", ".join(o["label"] for o in answer.oversight), file=out)
+    if duty["confidence"] == "unconfirmed" and duty["caveat"]:
+        print(_wrap(f"unconfirmed: {duty['caveat']}", "   "), file=out)
+    print(file=out)
+
+
+def _print_reading(response: responsibility.Response, out) -> None:
+    """How the question was read: what decided the answer."""
+    read = response.reading
+    if read is None:
+        return
+    parts = []
+    if read.corrections:
+        parts.append("read " + ", ".join(f"{k!r} as {v!r}" for k, v in read.corrections.items()))
+    if read.problems:
+        parts.append("recognised " + ", ".join(f"{m.concept.label} (from {m.words!r})" for m in read.problems))
+    if read.outside:
+        parts.append("outside caregraph: " + ", ".join(f"{m.concept.label} (from {m.words!r})" for m in read.outside))
+    if read.foreign:
+        parts.append("did not use " + ", ".join(repr(w) for w in read.foreign))
+    print(f"\nHow caregraph read the question ({response.confidence}): "
+          + ("; ".join(parts) if parts else "by its words alone") + ".", file=out)
 
 
 def _ask_at_place(store, args: argparse.Namespace, out) -> int:

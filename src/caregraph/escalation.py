@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from caregraph import citations, matching
+from caregraph import citations, matching, reading
 from caregraph.actors import directory
 from caregraph.dates import holds
 from caregraph.namespaces import short_id
@@ -51,9 +52,24 @@ ROUTE_THRESHOLD = 5.0
 
 def routes_for(store: Store, problem: str, as_of: dt.date | None = None, limit: int = 1,
                threshold: float = ROUTE_THRESHOLD) -> list[Route]:
-    """The escalation routes that best fit a problem told in plain words."""
-    hits = _index(store).search(problem, limit=limit, threshold=threshold)
-    return [load_route(store, hit.key, as_of or dt.date.today(), hit.score) for hit in hits]
+    """The escalation routes that best fit a problem told in plain words: those of the
+    problems the thesaurus recognises in it first, then the best by shared words."""
+    day = as_of or dt.date.today()
+    read = reading.read(store, problem)
+    chosen: dict[str, float] = {}
+    for match in read.problems:
+        for route in match.concept.routes:
+            chosen.setdefault(route, match.strength)
+    found = [load_route(store, route, day, score) for route, score in chosen.items()]
+    found += [r for r in routes_for_tokens(store, read.tokens, day, limit, threshold) if r.iri not in chosen]
+    return found[:limit]
+
+
+def routes_for_tokens(store: Store, tokens: Sequence[str], as_of: dt.date, limit: int = 1,
+                      threshold: float = ROUTE_THRESHOLD) -> list[Route]:
+    """The routes whose words best match a question's tokens (see `matching.tokens`)."""
+    hits = _index(store).search_tokens(tokens, limit=limit, threshold=threshold)
+    return [load_route(store, hit.key, as_of, hit.score) for hit in hits]
 
 
 def _steps(store: Store) -> dict[str, list[Solution]]:

@@ -1,8 +1,8 @@
 """Rank documents against a question in a person's own words.
 
-No network and no model: Porter stems, stop words, field weights and phrase matches over
-labels, alternative labels, search terms and descriptions. Phrases ("kicked out of
-hospital") count when all their words appear in the question, in order.
+No network and no model: Snowball stems (PyStemmer), stop words, field weights and phrase
+matches over labels, alternative labels, search terms and descriptions. Phrases ("kicked
+out of hospital") count when all their words appear in the question, in order.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+import Stemmer
 
 # Words that carry no meaning for "who is responsible for X" questions.
 STOP_WORDS = frozenset("""
@@ -37,101 +39,13 @@ _HYPHENATED = re.compile(r"[a-z]+(?:-[a-z]+)+")
 _LEGAL_REF = re.compile(r"\b(?:s|ss|section|sections)\.?\s*(\d+[a-z]*)\b|\b(?:reg|regs|regulation|regulations)\.?\s*(\d+[a-z]*)\b")
 
 
-def _cons(word: str, i: int) -> bool:
-    ch = word[i]
-    if ch in "aeiou":
-        return False
-    if ch == "y":
-        return i == 0 or not _cons(word, i - 1)
-    return True
+_STEMMER = Stemmer.Stemmer("english")
 
 
-def _measure(stem: str) -> int:
-    forms = "".join("c" if _cons(stem, i) else "v" for i in range(len(stem)))
-    return len(re.findall("vc", re.sub(r"(.)\1+", r"\1", forms)))
-
-
-def _has_vowel(stem: str) -> bool:
-    return any(not _cons(stem, i) for i in range(len(stem)))
-
-
-def _double_cons(word: str) -> bool:
-    return len(word) > 1 and word[-1] == word[-2] and _cons(word, len(word) - 1)
-
-
-def _cvc(word: str) -> bool:
-    if len(word) < 3:
-        return False
-    return (_cons(word, len(word) - 3) and not _cons(word, len(word) - 2)
-            and _cons(word, len(word) - 1) and word[-1] not in "wxy")
-
-
-_STEP2 = (("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"), ("izer", "ize"),
-          ("abli", "able"), ("alli", "al"), ("entli", "ent"), ("eli", "e"), ("ousli", "ous"),
-          ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"), ("iveness", "ive"),
-          ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"), ("iviti", "ive"), ("biliti", "ble"))
-_STEP3 = (("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"), ("ful", ""),
-          ("ness", ""))
-_STEP4 = ("al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ou",
-          "ism", "ate", "iti", "ous", "ive", "ize")
-
-
-@lru_cache(maxsize=20000)
+@lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
-    """The Porter (1980) stem of a lower-case word."""
-    if len(word) <= 2:
-        return word
-    w = word
-    # Step 1a
-    if w.endswith("sses"):
-        w = w[:-2]
-    elif w.endswith("ies"):
-        w = w[:-2]
-    elif w.endswith("ss"):
-        pass
-    elif w.endswith("s"):
-        w = w[:-1]
-    # Step 1b
-    extra = False
-    if w.endswith("eed"):
-        if _measure(w[:-3]) > 0:
-            w = w[:-1]
-    elif w.endswith("ed") and _has_vowel(w[:-2]):
-        w, extra = w[:-2], True
-    elif w.endswith("ing") and _has_vowel(w[:-3]):
-        w, extra = w[:-3], True
-    if extra:
-        if w.endswith(("at", "bl", "iz")):
-            w += "e"
-        elif _double_cons(w) and w[-1] not in "lsz":
-            w = w[:-1]
-        elif _measure(w) == 1 and _cvc(w):
-            w += "e"
-    # Step 1c
-    if w.endswith("y") and _has_vowel(w[:-1]):
-        w = w[:-1] + "i"
-    # Steps 2 and 3
-    for table in (_STEP2, _STEP3):
-        for suffix, repl in table:
-            if w.endswith(suffix):
-                if _measure(w[: -len(suffix)]) > 0:
-                    w = w[: -len(suffix)] + repl
-                break
-    # Step 4
-    for suffix in _STEP4 + ("ion",):
-        if w.endswith(suffix):
-            base = w[: -len(suffix)]
-            if _measure(base) > 1 and (suffix != "ion" or base.endswith(("s", "t"))):
-                w = base
-            break
-    # Step 5
-    if w.endswith("e"):
-        base = w[:-1]
-        if _measure(base) > 1 or (_measure(base) == 1 and not _cvc(base)):
-            w = base
-    if _double_cons(w) and w.endswith("l") and _measure(w) > 1:
-        w = w[:-1]
-    return w
+    """The Snowball (Porter2) English stem of a lower-case word."""
+    return _STEMMER.stemWord(word)
 
 
 def tokens(text: str) -> list[str]:
@@ -213,7 +127,11 @@ class Index:
 
     def search(self, question: str, limit: int | None = None, threshold: float = THRESHOLD) -> list[Hit]:
         """Documents that match the question, best first, above the threshold."""
-        qtoks = tokens(question)
+        return self.search_tokens(tokens(question), limit, threshold)
+
+    def search_tokens(self, qtoks: Sequence[str], limit: int | None = None,
+                      threshold: float = THRESHOLD) -> list[Hit]:
+        """Documents that match a question's tokens (see `tokens`), best first, above the threshold."""
         if not qtoks:
             return []
         qset = set(qtoks)
@@ -231,7 +149,7 @@ class Index:
                 if qset.issuperset(phrase):
                     # A whole phrase is stronger evidence than its words apart, most of
                     # all when its words come in the same order.
-                    order = 1.0 if _in_order(phrase, qtoks) else 0.5
+                    order = 1.0 if in_order(phrase, qtoks) else 0.5
                     scores[number] += order * weight * sum(self.idf(t) for t in phrase) * 0.5
         hits = []
         for number, score in scores.items():
@@ -253,6 +171,7 @@ def documents_from_rows(rows: Iterable[dict], key: str) -> list[Document]:
     return list(docs.values())
 
 
-def _in_order(phrase: Sequence[str], words: Sequence[str]) -> bool:
+def in_order(phrase: Sequence[str], words: Sequence[str]) -> bool:
+    """Whether the phrase's words come in this order among the words (gaps allowed)."""
     it = iter(words)
     return all(any(w == p for w in it) for p in phrase)

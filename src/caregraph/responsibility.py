@@ -6,12 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from caregraph import citations, escalation, matching
+from caregraph import citations, escalation, matching, reading, thesaurus
 from caregraph.dates import holds
 from caregraph.namespaces import STATUS, short_id
 from caregraph.store import Solution, Store, value
 
 ROLE_ORDER = {"accountable": 0, "responsible": 1, "consulted": 2, "informed": 3}
+
+
+# How sure caregraph is that it understood a question.
+SURE, UNSURE, OUTSIDE = "sure", "unsure", "outside"
+NOT_LAW = "Not a legal duty: this rests on guidance, an agreement or a code, named below, not on an Act or regulations."
 
 
 @dataclass
@@ -21,10 +26,32 @@ class Answer:
     holders: list[dict[str, str]]
     oversight: list[dict[str, str]]
     score: float
+    # Guidance, agreements or codes the duty rests on when it is not law, and the law it
+    # helps meet without being that law's duty.
+    non_statutory_basis: list[dict[str, str]] = field(default_factory=list)
+    related_law: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def statutory(self) -> bool:
+        return bool(self.legal_basis)
 
     def as_json(self) -> dict:
-        return {"duty": self.duty, "legal_basis": self.legal_basis, "holders": self.holders,
-                "oversight": self.oversight, "score": self.score}
+        return {"duty": self.duty, "statutory": self.statutory, "legal_basis": self.legal_basis,
+                "non_statutory_basis": self.non_statutory_basis, "related_law": self.related_law,
+                "holders": self.holders, "oversight": self.oversight, "score": self.score}
+
+
+@dataclass
+class Suggestion:
+    """A topic or route to choose from when the question is vague."""
+
+    kind: str
+    id: str
+    uri: str
+    label: str
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "uri": self.uri, "label": self.label}
 
 
 @dataclass
@@ -34,11 +61,16 @@ class Response:
     answers: list[Answer]
     escalation: escalation.Route | None = None
     notes: list[str] = field(default_factory=list)
+    confidence: str = SURE
+    reading: reading.Reading | None = None
+    suggestions: list[Suggestion] = field(default_factory=list)
 
     def as_json(self) -> dict:
-        return {"question": self.question, "as_of": self.as_of.isoformat(),
+        return {"question": self.question, "as_of": self.as_of.isoformat(), "confidence": self.confidence,
                 "answers": [a.as_json() for a in self.answers],
                 "escalation": self.escalation.as_json() if self.escalation else None,
+                "suggestions": [s.as_json() for s in self.suggestions],
+                "reading": self.reading.as_json() if self.reading else None,
                 "notes": self.notes}
 
 
@@ -70,17 +102,99 @@ def in_force(store: Store, duty: str, day: dt.date) -> bool:
     return status != STATUS + "not-commenced" and holds(start, end, day)
 
 
+# What a recognised problem adds to the duties that answer it first, per unit of the
+# matched label's strength (a two-word label in order is 2.5).
+PROBLEM_BOOST = 8.0
+# Evidence bars for a question with no recognised problem: below WEAK nothing matches;
+# between WEAK and STRONG caregraph answers but says it is unsure and offers choices.
+WEAK = 6.0
+STRONG = 14.0
+
+
 def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 5) -> Response:
     """Ranked answers to `question` as the law stood on `as_of` (default today)."""
     day = as_of or dt.date.today()
-    hits = [h for h in _index(store).search(question) if in_force(store, h.key, day)][:limit]
-    answers = describe(store, [h.key for h in hits], day, {h.key: h.score for h in hits})
-    routes = escalation.routes_for(store, question, day)
-    response = Response(question, day, answers, routes[0] if routes else None)
-    if not answers:
-        response.notes.append("Nothing in caregraph's knowledge matches this question as the law stood "
-                              f"on {day.isoformat()}; try other words, or name the problem or the body.")
+    read = reading.read(store, question)
+    ranked = rank(store, read, day)
+    confidence = judge(read, ranked[0][1] if ranked else 0.0)
+    if confidence == OUTSIDE:
+        response = Response(question, day, [], None, confidence=confidence, reading=read)
+        response.notes.append(_outside_note(read, day))
+        return response
+    if not read.tokens:
+        # Only common words ("I need help with my mum"): vague, not outside caregraph, so
+        # every route is offered to choose from instead of answers.
+        response = Response(question, day, [], None, confidence=confidence, reading=read,
+                            suggestions=suggest(store, read, day))
+        response.notes.append("Say what is happening, or choose the problem closest to yours from the suggestions.")
+        return response
+    top = ranked[:limit]
+    answers = describe(store, [d for d, _ in top], day, dict(top))
+    response = Response(question, day, answers, route_for(store, read, day), confidence=confidence, reading=read)
+    if confidence == UNSURE:
+        response.suggestions = suggest(store, read, day)
+        response.notes.append("caregraph is not sure it understood this question: the answers below are its "
+                              "closest matches. Choose a topic or route from the suggestions, or say more.")
+    if any(not a.statutory for a in answers):
+        response.notes.append(NOT_LAW)
     return response
+
+
+def rank(store: Store, read: reading.Reading, day: dt.date) -> list[tuple[str, float]]:
+    """Duties in force on `day`, best first: the words they share with the question, and
+    whether they answer a problem the question names."""
+    scores = {h.key: h.score for h in _index(store).search_tokens(read.tokens, threshold=0.0)}
+    for match in read.problems:
+        for duty in match.concept.key_duties:
+            scores[duty] = scores.get(duty, 0.0) + PROBLEM_BOOST * match.strength
+    ranked = [(d, round(v, 3)) for d, v in scores.items() if in_force(store, d, day)]
+    ranked.sort(key=lambda item: (-item[1], item[0]))
+    return ranked
+
+
+def judge(read: reading.Reading, best: float) -> str:
+    """SURE, UNSURE or OUTSIDE caregraph's scope, from the evidence of the best answer."""
+    if not read.tokens:
+        return OUTSIDE if read.foreign or read.outside else UNSURE
+    if read.problems:
+        strongest_outside = max((m.strength for m in read.outside), default=0.0)
+        return OUTSIDE if strongest_outside > read.problems[0].strength and best < STRONG else SURE
+    if read.outside and best < STRONG:
+        return OUTSIDE
+    if best < WEAK:
+        return OUTSIDE
+    return SURE if best >= STRONG else UNSURE
+
+
+def route_for(store: Store, read: reading.Reading, day: dt.date) -> escalation.Route | None:
+    """The escalation route of the strongest recognised problem, else the best by words."""
+    for match in read.problems:
+        if match.concept.routes:
+            return escalation.load_route(store, match.concept.routes[0], day, match.strength)
+    routes = escalation.routes_for_tokens(store, read.tokens, day, limit=1)
+    return routes[0] if routes else None
+
+
+def suggest(store: Store, read: reading.Reading, day: dt.date, limit: int = 3) -> list[Suggestion]:
+    """The closest problems and escalation routes, for a person to choose between; every
+    route when the question gives nothing to go on."""
+    if not read.tokens:
+        routes = {r["route"].value: r["label"].value for r in store.select("route_list")}
+        return [Suggestion("route", short_id(iri), iri, label) for iri, label in routes.items()]
+    found = [Suggestion("topic", short_id(c.iri), c.iri, c.label)
+             for c in thesaurus.load(store).near(read.tokens, limit)]
+    for route in escalation.routes_for_tokens(store, read.tokens, day, limit=limit, threshold=0.0):
+        found.append(Suggestion("route", short_id(route.iri), route.iri, route.label))
+    return found
+
+
+def _outside_note(read: reading.Reading, day: dt.date) -> str:
+    note = ("Nothing in caregraph's knowledge matches this question as the law stood on "
+            f"{day.isoformat()}: it covers adult social care and the housing and health duties that meet it.")
+    for match in read.outside:
+        if match.concept.note:
+            return f"{note} {match.concept.note}"
+    return note + " Try other words, or name the problem or the body."
 
 
 def describe(store: Store, duties: list[str], day: dt.date, scores: dict[str, float] | None = None) -> list[Answer]:
@@ -109,6 +223,16 @@ def describe(store: Store, duties: list[str], day: dt.date, scores: dict[str, fl
             entry = {"id": short_id(r["actor"].value), "uri": r["actor"].value, "label": value(r["label"])}
             if entry not in oversight[r["duty"].value]:
                 oversight[r["duty"].value].append(entry)
+    sources: dict[str, list[dict[str, str]]] = {d: [] for d in duties}
+    related: dict[str, list[dict[str, str]]] = {d: [] for d in duties}
+    for r in _rows(store, "duty_sources", duties):
+        if r["kind"].value == "related":
+            citations.add(related[r["duty"].value], r["source"], r["label"])
+            continue
+        entry = {"uri": r["source"].value, "label": value(r["label"]) or r["source"].value,
+                 "kind": value(r["sourceKind"]), "page": value(r["page"])}
+        if entry not in sources[r["duty"].value]:
+            sources[r["duty"].value].append(entry)
     answers = []
     for duty in duties:
         s = summaries[duty]
@@ -118,11 +242,14 @@ def describe(store: Store, duties: list[str], day: dt.date, scores: dict[str, fl
                   "sector": value(s["sector"]), "status": value(s["status"]),
                   "confidence": value(s["confidence"]), "caveat": value(s["caveat"]),
                   "valid_from": _iso(value(s["from"])), "valid_to": _iso(value(s["to"]))},
-            # Where the holder on that date acts under its own provision, that is the law to cite.
-            legal_basis=citations.sorted_citations(own_basis[duty] or bases[duty]),
+            # A holder that acts under its own provision on that date adds that law to the
+            # duty's own; it never replaces it.
+            legal_basis=citations.sorted_citations(
+                bases[duty] + [b for b in own_basis[duty] if b not in bases[duty]]),
             holders=sorted(holders[duty], key=lambda h: (ROLE_ORDER.get(h["role"], 9), h["label"])),
             oversight=sorted(oversight[duty], key=lambda o: o["label"]),
-            score=(scores or {}).get(duty, 0.0)))
+            score=(scores or {}).get(duty, 0.0),
+            non_statutory_basis=sources[duty], related_law=citations.sorted_citations(related[duty])))
     return answers
 
 

@@ -1,0 +1,108 @@
+"""The thesaurus: the problems people bring, in their words, and topics outside scope.
+
+Both are SKOS concept schemes kept with the knowledge (`ontology/vocabularies/problems.ttl`
+and `out-of-scope.ttl`). A problem's preferred, alternative and hidden labels (everyday
+words, slang, misspellings) lead to the duties that answer it first (`cg:keyDuty`) and to
+its escalation route (`cg:route`). An out-of-scope topic's labels ("parking ticket",
+"council tax") mark a question caregraph should decline, with a note on where to go.
+Matching is tuned in that data, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from caregraph import matching
+from caregraph.namespaces import short_id
+from caregraph.store import Store, value
+
+PROBLEMS = "https://w3id.org/caregraph/id/scheme/problems"
+OUT_OF_SCOPE = "https://w3id.org/caregraph/id/scheme/out-of-scope"
+
+
+@dataclass(frozen=True)
+class Concept:
+    iri: str
+    label: str
+    in_scope: bool
+    key_duties: tuple[str, ...]
+    routes: tuple[str, ...]
+    note: str | None
+
+    def as_json(self) -> dict:
+        return {"id": short_id(self.iri), "uri": self.iri, "label": self.label}
+
+
+@dataclass(frozen=True)
+class Match:
+    """A concept found in a question: the label that matched and how specific it is."""
+
+    concept: Concept
+    words: str
+    strength: float
+
+
+class Thesaurus:
+    def __init__(self, concepts: dict[str, Concept], labels: Sequence[tuple[str, str]]) -> None:
+        self.concepts = concepts
+        # Each label as its stemmed content words. A phrase that the stop list reduces to
+        # one word ("no home" to "home", "care for my" to "care") has lost what made it
+        # specific, so it is left out, as is a label of stop words only.
+        self._labels = [(iri, text, tuple(toks)) for iri, text in labels
+                        if (toks := matching.tokens(text)) and (len(toks) > 1 or len(text.split()) == 1)]
+
+    def match(self, question_tokens: Sequence[str]) -> list[Match]:
+        """Concepts whose labels appear whole in the question, in order, the most specific
+        label of each, strongest first."""
+        present = set(question_tokens)
+        # A phrase's words must come in its order: "home care" is not "care home".
+        found = [(iri, text, toks) for iri, text, toks in self._labels
+                 if present.issuperset(toks) and matching.in_order(toks, question_tokens)]
+        # Words that belong to a longer phrase of another problem are that phrase's:
+        # "kicked out of hospital" is about discharge, not about being kicked.
+        phrases = [(iri, set(toks)) for iri, _, toks in found]
+        best: dict[str, Match] = {}
+        for iri, text, toks in found:
+            if any(other != iri and set(toks) < longer for other, longer in phrases):
+                continue
+            strength = float(len(toks))
+            if iri not in best or strength > best[iri].strength:
+                best[iri] = Match(self.concepts[iri], text, strength)
+        return sorted(best.values(), key=lambda m: (-m.strength, m.concept.label))
+
+    def near(self, question_tokens: Sequence[str], limit: int = 3) -> list[Concept]:
+        """Problems sharing some words with the question: what to offer when it is vague."""
+        present = set(question_tokens)
+        overlap: dict[str, float] = {}
+        for iri, _, toks in self._labels:
+            concept = self.concepts[iri]
+            shared = len(present.intersection(toks))
+            if concept.in_scope and shared:
+                overlap[iri] = max(overlap.get(iri, 0.0), shared / len(toks) + 0.1 * shared)
+        ranked = sorted(overlap, key=lambda iri: (-overlap[iri], self.concepts[iri].label))
+        return [self.concepts[iri] for iri in ranked[:limit]]
+
+
+def load(store: Store) -> Thesaurus:
+    """The thesaurus from the store, built once per version of the graph."""
+    def build() -> Thesaurus:
+        duties: dict[str, list[str]] = {}
+        routes: dict[str, list[str]] = {}
+        heads: dict[str, tuple[str, str | None]] = {}
+        for row in store.select("problem_links"):
+            iri = row["problem"].value
+            heads[iri] = (value(row["label"]), value(row["scopeNote"]))
+            for key, into in (("duty", duties), ("route", routes)):
+                if row[key] is not None and row[key].value not in into.setdefault(iri, []):
+                    into[iri].append(row[key].value)
+        labels: list[tuple[str, str]] = []
+        scheme_of: dict[str, str] = {}
+        for row in store.select("thesaurus_labels"):
+            labels.append((row["concept"].value, row["text"].value))
+            scheme_of[row["concept"].value] = row["scheme"].value
+        concepts = {iri: Concept(iri, label, scheme_of.get(iri) != OUT_OF_SCOPE,
+                                 tuple(sorted(duties.get(iri, ()))), tuple(sorted(routes.get(iri, ()))), note)
+                    for iri, (label, note) in heads.items()}
+        return Thesaurus(concepts, [(c, t) for c, t in labels if c in concepts])
+    return store.cached("thesaurus", build)
