@@ -36,8 +36,31 @@ def test_every_duty_cites_legislation_gov_uk_identifier_uris_with_labels(store):
     for row in rows(store, "SELECT ?d ?b ?label WHERE { ?d a cg:Duty ; cg:legalBasis ?b . OPTIONAL { ?b rdfs:label ?label } }"):
         assert LEGISLATION_ID.match(row["b"].value), (row["d"].value, row["b"].value)
         assert row["label"] is not None, row["b"].value
-    missing = rows(store, "SELECT ?d WHERE { ?d a cg:Duty FILTER NOT EXISTS { ?d cg:legalBasis ?b } }")
+    # A duty that rests on guidance, an agreement or a code names that source instead of a law.
+    missing = rows(store, """SELECT ?d WHERE { ?d a cg:Duty
+        FILTER NOT EXISTS { ?d cg:legalBasis ?b } FILTER NOT EXISTS { ?d cg:nonStatutoryBasis ?s } }""")
     assert missing == []
+
+
+def test_non_statutory_responsibilities_are_not_dressed_as_law(store):
+    dressed = rows(store, """PREFIX modality: <https://w3id.org/caregraph/id/modality/>
+        SELECT ?d WHERE { ?d a cg:Duty ; cg:nonStatutoryBasis ?s ; cg:modality ?m
+        FILTER NOT EXISTS { ?d cg:legalBasis ?b } FILTER (?m IN (modality:must, modality:must-not, modality:offence)) }""")
+    assert dressed == []
+    for row in rows(store, "SELECT ?d ?law ?label WHERE { ?d cg:relatedLaw ?law . OPTIONAL { ?law rdfs:label ?label } }"):
+        assert LEGISLATION_ID.match(row["law"].value), (row["d"].value, row["law"].value)
+        assert row["label"] is not None, row["law"].value
+
+
+def test_the_fixed_non_statutory_sources_exist_with_their_documents(store):
+    sources = {r["s"].value.rsplit("/", 1)[1]: r for r in rows(store, """
+        PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+        SELECT ?s ?page ?issued WHERE { ?s a cg:NonStatutorySource ; foaf:page ?page ; dcterms:issued ?issued }""")}
+    for slug in ["code-of-conduct-2013", "care-certificate", "chief-social-worker-for-adults",
+                 "care-and-support-statutory-guidance", "scie-evidence-and-guidance", "asc-workforce-data-set",
+                 "no-secrets-2000", "ascof", "making-it-real"]:
+        assert slug in sources, slug
+        assert sources[slug]["page"].value.startswith("https://"), slug
 
 
 def test_every_duty_has_dates(store):
