@@ -70,6 +70,13 @@ def in_force(store: Store, duty: str, day: dt.date) -> bool:
     return status != STATUS + "not-commenced" and holds(start, end, day)
 
 
+def shown_on(store: Store, duty: str, day: dt.date) -> dt.date:
+    """The day to describe a duty on when no date was asked for: `day` itself, or, for a duty
+    that had ended by then, its last day in force, so it shows who held it rather than no one."""
+    _, end, _ = _validity(store).get(duty, (None, None, None))
+    return end if isinstance(end, dt.date) and end < day else day
+
+
 def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 5) -> Response:
     """Ranked answers to `question` as the law stood on `as_of` (default today)."""
     day = as_of or dt.date.today()
