@@ -8,7 +8,7 @@ import re
 import pytest
 
 LEGISLATION_ID = re.compile(
-    r"^http://www\.legislation\.gov\.uk/id/(ukpga|uksi)/[0-9]{4}/[0-9]+"
+    r"^http://www\.legislation\.gov\.uk/id/(ukpga|uksi)/([0-9]{4}|[A-Z][A-Za-z]+[0-9]*/[0-9]+(-[0-9]+)?)/[0-9]+"
     r"(/(part|section|regulation|article|schedule|paragraph)/[0-9A-Za-z-]+)*$")
 PREFIXES = """
 PREFIX cg: <https://w3id.org/caregraph/def#>

@@ -107,7 +107,8 @@ def list_duties(store: Store, *, theme: str | None = None, sector: str | None = 
 
     `holder` is an actor id or name and matches accountable or responsible holders (on
     `as_of` when given); `legal_basis` matches a provision or a whole instrument; without
-    `as_of` duties of every date are listed, with it only those in force that day.
+    `as_of` duties of every date are listed (one that has ended as on its last day in force),
+    with it only those in force that day.
     """
     if offset < 0 or not 1 <= limit <= MAX_PAGE:
         raise ValueError(f"offset must be 0 or more and limit between 1 and {MAX_PAGE}")
@@ -133,11 +134,17 @@ def list_duties(store: Store, *, theme: str | None = None, sector: str | None = 
     day = as_of or dt.date.today()
     ordered = sorted(duties, key=lambda d: (_label(store, d).lower(), d))
     chosen = ordered[offset:offset + limit]
+    # Without a date, a duty that has ended is shown as on its last day, with its holders then.
+    shown = {d: day if as_of else responsibility.shown_on(store, d, day) for d in chosen}
+    answers: dict[str, responsibility.Answer] = {}
+    for when in set(shown.values()):
+        group = [d for d in chosen if shown[d] == when]
+        answers.update(zip(group, responsibility.describe(store, group, when)))
     items = []
-    for answer in responsibility.describe(store, chosen, day):
-        entry = answer.as_json()
+    for duty in chosen:
+        entry = answers[duty].as_json()
         entry.pop("score")
-        entry["themes"] = _themes(f, answer.duty["uri"])
+        entry["themes"] = _themes(f, duty)
         items.append(entry)
     return Page(len(ordered), offset, limit, items)
 

@@ -102,6 +102,13 @@ def in_force(store: Store, duty: str, day: dt.date) -> bool:
     return status != STATUS + "not-commenced" and holds(start, end, day)
 
 
+def shown_on(store: Store, duty: str, day: dt.date) -> dt.date:
+    """The day to describe a duty on when no date was asked for: `day` itself, or, for a duty
+    that had ended by then, its last day in force, so it shows who held it rather than no one."""
+    _, end, _ = _validity(store).get(duty, (None, None, None))
+    return end if isinstance(end, dt.date) and end < day else day
+
+
 # What a recognised problem adds to the duties that answer it first, per unit of the
 # matched label's strength (a two-word label in order is 2.5).
 PROBLEM_BOOST = 8.0
