@@ -4,7 +4,8 @@ from caregraph import reading, responsibility, thesaurus
 
 
 def test_every_problem_leads_to_real_duties_and_routes(store):
-    duties = set(responsibility._validity(store))
+    # A duty is real when it has a label (cg:keyDuty's range would otherwise make any IRI a duty).
+    duties = {r["duty"].value for r in store.select("duty_documents") if r["field"].value == "label"}
     routes = {r["route"].value for r in store.select("route_list")}
     concepts = thesaurus.load(store).concepts.values()
     problems = [c for c in concepts if c.in_scope]

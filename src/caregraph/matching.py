@@ -34,6 +34,8 @@ worried worry concerned believe feel seems seem made make must may might shall
 """.split())
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+_POSSESSIVE = re.compile(r"'s\b")
+_APOSTROPHE = re.compile(r"'")
 _HYPHENATED = re.compile(r"[a-z]+(?:-[a-z]+)+")
 # Legal references people type: "s.42", "section 42", "reg 12", "regulation 12".
 _LEGAL_REF = re.compile(r"\b(?:s|ss|section|sections)\.?\s*(\d+[a-z]*)\b|\b(?:reg|regs|regulation|regulations)\.?\s*(\d+[a-z]*)\b")
@@ -54,7 +56,8 @@ def tokens(text: str) -> list[str]:
     Hyphenated words count both whole and in parts, so "co-operate" meets "cooperate" and
     "self-funded" meets "self-funder".
     """
-    lowered = text.lower().replace("'s", "").replace("\u2019s", "")
+    # "mum's" is mum; "won't" and "don't" are one word each, not "won" and "t".
+    lowered = _APOSTROPHE.sub("", _POSSESSIVE.sub("", text.lower().replace("\u2019", "'")))
     refs = [("s" + (m.group(1) or "")) if m.group(1) else ("reg" + m.group(2)) for m in _LEGAL_REF.finditer(lowered)]
     lowered = _LEGAL_REF.sub(" ", lowered)
     joined = [stem(m.group(0).replace("-", "")) for m in _HYPHENATED.finditer(lowered)]

@@ -22,6 +22,8 @@ class Reading:
     foreign: list[str] = field(default_factory=list)
     problems: list[thesaurus.Match] = field(default_factory=list)
     outside: list[thesaurus.Match] = field(default_factory=list)
+    # How many content words the person wrote (tokens also holds the problems' own names).
+    length: int = 0
 
     def as_json(self) -> dict:
         return {"corrections": self.corrections,
@@ -31,15 +33,26 @@ class Reading:
 
 
 def speller(store: Store) -> spelling.Speller:
-    """A speller over every word of caregraph's knowledge, built once per version of the graph."""
-    return store.cached("speller", lambda: spelling.Speller(
-        spelling.vocabulary(row["text"].value for row in store.select("thesaurus_vocabulary")),
-        matching.STOP_WORDS))
+    """A speller over every word of caregraph's knowledge, built once per version of the graph.
+    Words of the thesaurus's labels are kept whole ("aftercare" is not "after care")."""
+    def build() -> spelling.Speller:
+        labels = spelling.vocabulary(row["text"].value for row in store.select("thesaurus_labels"))
+        return spelling.Speller(spelling.vocabulary(row["text"].value for row in store.select("thesaurus_vocabulary")),
+                                matching.STOP_WORDS, keep=labels)
+    return store.cached("speller", build)
 
 
 def read(store: Store, question: str) -> Reading:
     mended = speller(store).read(question)
     toks = matching.tokens(mended.text)
     found = thesaurus.load(store).match(toks)
-    return Reading(question, mended.text, toks, mended.corrections, mended.foreign,
-                   [m for m in found if m.concept.in_scope], [m for m in found if not m.concept.in_scope])
+    problems = [m for m in found if m.concept.in_scope]
+    # Slang or a misspelling the thesaurus knows brings the problem's preferred name into the
+    # question ("nicking" reads as financial abuse too), so duties described in those words
+    # are found.
+    expanded = list(toks)
+    for match in problems:
+        if match.hidden:
+            expanded += [t for t in matching.tokens(match.concept.label) if t not in expanded]
+    return Reading(question, mended.text, expanded, mended.corrections, mended.foreign,
+                   problems, [m for m in found if not m.concept.in_scope], len(toks))

@@ -4,6 +4,7 @@ oversight and the escalation route, as the law stood on a date."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from caregraph import citations, escalation, matching, reading, thesaurus
@@ -109,13 +110,18 @@ def shown_on(store: Store, duty: str, day: dt.date) -> dt.date:
     return end if isinstance(end, dt.date) and end < day else day
 
 
-# What a recognised problem adds to the duties that answer it first, per unit of the
-# matched label's strength (a two-word label in order is 2.5).
-PROBLEM_BOOST = 8.0
+# What a recognised problem adds to the duties that answer it first, per rare word of the
+# label that matched (a word's rarity in the knowledge counts up to IDF_CAP).
+PROBLEM_BOOST = 12.0
+IDF_CAP = 4.0
 # Evidence bars for a question with no recognised problem: below WEAK nothing matches;
 # between WEAK and STRONG caregraph answers but says it is unsure and offers choices.
 WEAK = 6.0
 STRONG = 14.0
+# Up to this many content words a question is short: an out-of-scope topic in it decides.
+SHORT = 6
+# From this many content words on, word matches are scaled down by the square root of length.
+LONG = 12
 
 
 def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 5) -> Response:
@@ -150,26 +156,39 @@ def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 
 def rank(store: Store, read: reading.Reading, day: dt.date) -> list[tuple[str, float]]:
     """Duties in force on `day`, best first: the words they share with the question, and
     whether they answer a problem the question names."""
-    scores = {h.key: h.score for h in _index(store).search_tokens(read.tokens, threshold=0.0)}
+    # A long story piles up word matches for many duties; scaled by its length, the words
+    # count about as much as in a short question, so a recognised problem still decides.
+    scale = math.sqrt(max(1.0, read.length / LONG))
+    scores = {h.key: h.score / scale for h in _index(store).search_tokens(read.tokens, threshold=0.0)}
+    index = _index(store)
     for match in read.problems:
+        # A label of rare words ("deprivation of liberty") is surer evidence than a label
+        # of common ones ("fees"): the boost follows the words' rarity in the knowledge.
+        weight = sum(min(index.idf(t), IDF_CAP) for t in matching.tokens(match.words)) / IDF_CAP
         for duty in match.concept.key_duties:
-            scores[duty] = scores.get(duty, 0.0) + PROBLEM_BOOST * match.strength
+            scores[duty] = scores.get(duty, 0.0) + PROBLEM_BOOST * weight
     ranked = [(d, round(v, 3)) for d, v in scores.items() if in_force(store, d, day)]
     ranked.sort(key=lambda item: (-item[1], item[0]))
     return ranked
 
 
 def judge(read: reading.Reading, best: float) -> str:
-    """SURE, UNSURE or OUTSIDE caregraph's scope, from the evidence of the best answer."""
+    """SURE, UNSURE or OUTSIDE caregraph's scope: a recognised problem makes a question
+    caregraph's, an out-of-scope topic that weighs as much or more makes it someone else's
+    (in a short question; a long story mentions all sorts), and without either the words'
+    evidence for the best answer decides."""
+    problem = max((m.strength for m in read.problems), default=0.0)
+    outside = max((m.strength for m in read.outside), default=0.0)
     if not read.tokens:
-        return OUTSIDE if read.foreign or read.outside else UNSURE
-    if read.problems:
-        strongest_outside = max((m.strength for m in read.outside), default=0.0)
-        return OUTSIDE if strongest_outside > read.problems[0].strength and best < STRONG else SURE
-    if read.outside and best < STRONG:
+        return OUTSIDE if read.foreign or outside else UNSURE
+    if outside > problem or (outside and outside == problem and read.length <= SHORT):
         return OUTSIDE
+    if problem:
+        return SURE
     if best < WEAK:
-        return OUTSIDE
+        # Weak evidence and words caregraph never uses: about something else. Weak evidence
+        # in caregraph's own words: vague, so offer choices.
+        return OUTSIDE if read.foreign or not best else UNSURE
     return SURE if best >= STRONG else UNSURE
 
 

@@ -40,11 +40,14 @@ class Reading:
 class Speller:
     """Mends words against a vocabulary of known words and how often each is used."""
 
-    def __init__(self, counts: dict[str, int], stop_words: Iterable[str] = ()) -> None:
+    def __init__(self, counts: dict[str, int], stop_words: Iterable[str] = (), keep: Iterable[str] = ()) -> None:
         self.counts = counts
         self.stop_words = frozenset(stop_words)
+        # Words used as they are in curated labels: never split, even if rare.
+        self.keep = frozenset(keep)
         self._choices = [w for w in counts if len(w) >= 3]
         self._mend = lru_cache(maxsize=50_000)(self._mend_uncached)
+        self._rare_join = lru_cache(maxsize=50_000)(self._rare_join_uncached)
 
     def knows(self, word: str) -> bool:
         return word in self.counts or word in self.stop_words
@@ -56,7 +59,15 @@ class Speller:
 
         def replace(match: re.Match[str]) -> str:
             word = match.group(0)
-            if self.knows(word) or len(word) < MIN_LENGTH:
+            if len(word) < MIN_LENGTH:
+                return word
+            if self.knows(word):
+                # A run-together word that crept into the knowledge ("carehome") still
+                # reads as its two words, so it meets the phrases that use them.
+                joined = self._rare_join(word)
+                if joined:
+                    corrections[word] = joined
+                    return joined
                 return word
             mended = self._mend(word)
             if mended is None:
@@ -82,6 +93,14 @@ class Speller:
         best = min(distance for _, distance, _ in found)
         # Among the nearest, the word caregraph uses most is the likeliest meaning.
         return max((w for w, distance, _ in found if distance == best), key=lambda w: self.counts.get(w, 0))
+
+    def _rare_join_uncached(self, word: str) -> str | None:
+        if word in self.keep or zipf_frequency(word, "en") >= COMMON_ENGLISH:
+            return None
+        split = self._split(word)
+        if split and all(self.counts[part] >= 5 * self.counts.get(word, 0) for part in split.split()):
+            return split
+        return None
 
     def _split(self, word: str) -> str | None:
         """Two known words run together ("carehome"), the commonest such split."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from wordfreq import zipf_frequency
+
 from caregraph import matching
 from caregraph.namespaces import short_id
 from caregraph.store import Store, value
@@ -41,47 +43,61 @@ class Match:
     concept: Concept
     words: str
     strength: float
+    # Matched by a hidden label: a misspelling or slang for the concept.
+    hidden: bool = False
 
 
 class Thesaurus:
-    def __init__(self, concepts: dict[str, Concept], labels: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, concepts: dict[str, Concept], labels: Sequence[tuple[str, str, bool]]) -> None:
         self.concepts = concepts
         # Each label as its stemmed content words. A phrase that the stop list reduces to
-        # one word ("no home" to "home", "care for my" to "care") has lost what made it
-        # specific, so it is left out, as is a label of stop words only.
-        self._labels = [(iri, text, tuple(toks)) for iri, text in labels
-                        if (toks := matching.tokens(text)) and (len(toks) > 1 or len(text.split()) == 1)]
+        # one everyday word ("no home" to "home", "care for my" to "care") has lost what
+        # made it specific, so it is left out, as is a label of stop words only.
+        self._labels = [(iri, text, tuple(toks), hidden) for iri, text, hidden in labels
+                        if (toks := matching.tokens(text)) and (len(toks) > 1 or _specific(text, toks[0]))]
 
     def match(self, question_tokens: Sequence[str]) -> list[Match]:
         """Concepts whose labels appear whole in the question, in order, the most specific
         label of each, strongest first."""
         present = set(question_tokens)
         # A phrase's words must come in its order: "home care" is not "care home".
-        found = [(iri, text, toks) for iri, text, toks in self._labels
+        found = [(iri, text, toks, hidden) for iri, text, toks, hidden in self._labels
                  if present.issuperset(toks) and matching.in_order(toks, question_tokens)]
         # Words that belong to a longer phrase of another problem are that phrase's:
         # "kicked out of hospital" is about discharge, not about being kicked.
-        phrases = [(iri, set(toks)) for iri, _, toks in found]
+        phrases = [(iri, set(toks)) for iri, _, toks, _ in found]
         best: dict[str, Match] = {}
-        for iri, text, toks in found:
+        for iri, text, toks, hidden in found:
             if any(other != iri and set(toks) < longer for other, longer in phrases):
                 continue
             strength = float(len(toks))
             if iri not in best or strength > best[iri].strength:
-                best[iri] = Match(self.concepts[iri], text, strength)
+                best[iri] = Match(self.concepts[iri], text, strength, hidden)
         return sorted(best.values(), key=lambda m: (-m.strength, m.concept.label))
 
     def near(self, question_tokens: Sequence[str], limit: int = 3) -> list[Concept]:
         """Problems sharing some words with the question: what to offer when it is vague."""
         present = set(question_tokens)
         overlap: dict[str, float] = {}
-        for iri, _, toks in self._labels:
+        for iri, _, toks, _ in self._labels:
             concept = self.concepts[iri]
             shared = len(present.intersection(toks))
             if concept.in_scope and shared:
                 overlap[iri] = max(overlap.get(iri, 0.0), shared / len(toks) + 0.1 * shared)
         ranked = sorted(overlap, key=lambda iri: (-overlap[iri], self.concepts[iri].label))
         return [self.concepts[iri] for iri in ranked[:limit]]
+
+
+# Zipf frequency from which a word is too everyday to stand for a problem on its own.
+EVERYDAY = 4.0
+
+
+def _specific(text: str, token: str) -> bool:
+    """Whether a label that reduces to one token still says something specific."""
+    words = text.lower().split()
+    if len(words) == 1:
+        return True
+    return all(zipf_frequency(w, "en") < EVERYDAY for w in words if matching.tokens(w) == [token])
 
 
 def load(store: Store) -> Thesaurus:
@@ -96,13 +112,13 @@ def load(store: Store) -> Thesaurus:
             for key, into in (("duty", duties), ("route", routes)):
                 if row[key] is not None and row[key].value not in into.setdefault(iri, []):
                     into[iri].append(row[key].value)
-        labels: list[tuple[str, str]] = []
+        labels: list[tuple[str, str, bool]] = []
         scheme_of: dict[str, str] = {}
         for row in store.select("thesaurus_labels"):
-            labels.append((row["concept"].value, row["text"].value))
+            labels.append((row["concept"].value, row["text"].value, value(row["hidden"]) is True))
             scheme_of[row["concept"].value] = row["scheme"].value
         concepts = {iri: Concept(iri, label, scheme_of.get(iri) != OUT_OF_SCOPE,
                                  tuple(sorted(duties.get(iri, ()))), tuple(sorted(routes.get(iri, ()))), note)
                     for iri, (label, note) in heads.items()}
-        return Thesaurus(concepts, [(c, t) for c, t in labels if c in concepts])
+        return Thesaurus(concepts, [label for label in labels if label[0] in concepts])
     return store.cached("thesaurus", build)
