@@ -45,14 +45,17 @@ def speller(store: Store) -> spelling.Speller:
 def read(store: Store, question: str) -> Reading:
     mended = speller(store).read(question)
     toks = matching.tokens(mended.text)
-    found = thesaurus.load(store).match(toks)
-    problems = [m for m in found if m.concept.in_scope]
+    words = thesaurus.load(store)
+    found = words.match(toks)
     # Slang or a misspelling the thesaurus knows brings the problem's preferred name into the
-    # question ("nicking" reads as financial abuse too), so duties described in those words
-    # are found.
+    # question ("nicking" reads as financial abuse too), so duties and longer phrases in
+    # those words are found: "carehome neglet" meets "care home neglect".
     expanded = list(toks)
-    for match in problems:
-        if match.hidden:
+    for match in found:
+        if match.hidden and match.concept.in_scope:
             expanded += [t for t in matching.tokens(match.concept.label) if t not in expanded]
+    if len(expanded) > len(toks):
+        found = words.match(expanded)
+    problems = [m for m in found if m.concept.in_scope]
     return Reading(question, mended.text, expanded, mended.corrections, mended.foreign,
                    problems, [m for m in found if not m.concept.in_scope], len(toks))
