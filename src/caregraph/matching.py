@@ -174,7 +174,18 @@ def documents_from_rows(rows: Iterable[dict], key: str) -> list[Document]:
     return list(docs.values())
 
 
-def in_order(phrase: Sequence[str], words: Sequence[str]) -> bool:
-    """Whether the phrase's words come in this order among the words (gaps allowed)."""
-    it = iter(words)
-    return all(any(w == p for w in it) for p in phrase)
+def in_order(phrase: Sequence[str], words: Sequence[str], slack: int | None = None) -> bool:
+    """Whether the phrase's words come in this order among the words, with gaps; with
+    `slack`, all within a stretch of at most len(phrase) + slack words."""
+    for start, word in enumerate(words):
+        if word != phrase[0]:
+            continue
+        at, matched = start, 1
+        for position in range(start + 1, len(words)):
+            if matched == len(phrase):
+                break
+            if words[position] == phrase[matched]:
+                at, matched = position, matched + 1
+        if matched == len(phrase) and (slack is None or at - start < len(phrase) + slack):
+            return True
+    return False

@@ -53,7 +53,10 @@ def read(store: Store, question: str) -> Reading:
     expanded = list(toks)
     for match in found:
         if match.hidden and match.concept.in_scope:
-            expanded += [t for t in matching.tokens(match.concept.label) if t not in expanded]
+            # In place, right after the words that matched, so phrases around them still read.
+            last = matching.tokens(match.words)[-1]
+            at = expanded.index(last) + 1 if last in expanded else len(expanded)
+            expanded[at:at] = [t for t in matching.tokens(match.concept.label) if t not in expanded]
     if len(expanded) > len(toks):
         found = words.match(expanded)
     problems = [m for m in found if m.concept.in_scope]

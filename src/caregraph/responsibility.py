@@ -120,6 +120,8 @@ WEAK = 6.0
 STRONG = 14.0
 # Up to this many content words a question is short: an out-of-scope topic in it decides.
 SHORT = 6
+# The least share of a short question's words the best duty must account for.
+COVERAGE = 0.34
 # From this many content words on, word matches are scaled down by the square root of length.
 LONG = 12
 
@@ -128,8 +130,8 @@ def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 
     """Ranked answers to `question` as the law stood on `as_of` (default today)."""
     day = as_of or dt.date.today()
     read = reading.read(store, question)
-    ranked = rank(store, read, day)
-    confidence = judge(read, ranked[0][1] if ranked else 0.0)
+    ranked, coverage = rank(store, read, day)
+    confidence = judge(read, ranked[0][1] if ranked else 0.0, coverage)
     if confidence == OUTSIDE:
         response = Response(question, day, [], None, confidence=confidence, reading=read)
         response.notes.append(_outside_note(read, day))
@@ -153,14 +155,17 @@ def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 
     return response
 
 
-def rank(store: Store, read: reading.Reading, day: dt.date) -> list[tuple[str, float]]:
+def rank(store: Store, read: reading.Reading, day: dt.date) -> tuple[list[tuple[str, float]], float]:
     """Duties in force on `day`, best first: the words they share with the question, and
-    whether they answer a problem the question names."""
+    whether they answer a problem the question names. Also the share of the question's
+    words that the best match by words accounts for."""
     # A long story piles up word matches for many duties; scaled by its length, the words
     # count about as much as in a short question, so a recognised problem still decides.
     scale = math.sqrt(max(1.0, read.length / LONG))
-    scores = {h.key: h.score / scale for h in _index(store).search_tokens(read.tokens, threshold=0.0)}
     index = _index(store)
+    hits = [h for h in index.search_tokens(read.tokens, threshold=0.0) if in_force(store, h.key, day)]
+    coverage = len(hits[0].matched) / len(set(read.tokens)) if hits else 0.0
+    scores = {h.key: h.score / scale for h in hits}
     for match in read.problems:
         # A label of rare words ("deprivation of liberty") is surer evidence than a label
         # of common ones ("fees"): the boost follows the words' rarity in the knowledge.
@@ -169,10 +174,10 @@ def rank(store: Store, read: reading.Reading, day: dt.date) -> list[tuple[str, f
             scores[duty] = scores.get(duty, 0.0) + PROBLEM_BOOST * weight
     ranked = [(d, round(v, 3)) for d, v in scores.items() if in_force(store, d, day)]
     ranked.sort(key=lambda item: (-item[1], item[0]))
-    return ranked
+    return ranked, coverage
 
 
-def judge(read: reading.Reading, best: float) -> str:
+def judge(read: reading.Reading, best: float, coverage: float = 1.0) -> str:
     """SURE, UNSURE or OUTSIDE caregraph's scope: a recognised problem makes a question
     caregraph's, an out-of-scope topic that weighs as much or more makes it someone else's
     (in a short question; a long story mentions all sorts), and without either the words'
@@ -185,6 +190,9 @@ def judge(read: reading.Reading, best: float) -> str:
         return OUTSIDE
     if problem:
         return SURE
+    if read.length <= SHORT and coverage < COVERAGE:
+        # A short question most of whose words no duty uses is about something else.
+        return OUTSIDE
     if best < WEAK:
         # Weak evidence and words caregraph never uses: about something else. Weak evidence
         # in caregraph's own words: vague, so offer choices.

@@ -61,8 +61,12 @@ class Thesaurus:
         label of each, strongest first."""
         present = set(question_tokens)
         # A phrase's words must come in its order: "home care" is not "care home".
+        short = len(question_tokens) <= SHORT_QUESTION
         found = [(iri, text, toks, hidden) for iri, text, toks, hidden in self._labels
-                 if present.issuperset(toks) and matching.in_order(toks, question_tokens)]
+                 if present.issuperset(toks) and matching.in_order(toks, question_tokens, SLACK)
+                 # An everyday word on its own ("nice", "fall", "food") names a problem only
+                 # in a question of a few words; in a story it is usually just a word.
+                 and (short or len(toks) > 1 or not _everyday(text))]
         # Words that belong to a longer phrase of another problem are that phrase's:
         # "kicked out of hospital" is about discharge, not about being kicked.
         phrases = [(iri, set(toks)) for iri, _, toks, _ in found]
@@ -90,6 +94,14 @@ class Thesaurus:
 
 # Zipf frequency from which a word is too everyday to stand for a problem on its own.
 EVERYDAY = 4.0
+# A phrase's words may be spread over at most this many extra words ("left alone in bed").
+SLACK = 3
+# Questions of up to this many content words are short.
+SHORT_QUESTION = 4
+
+
+def _everyday(text: str) -> bool:
+    return zipf_frequency(text.lower(), "en") >= EVERYDAY
 
 
 def _specific(text: str, token: str) -> bool:
