@@ -47,7 +47,8 @@ def run(store: Store, checks: Sequence[Check], focus: Sequence[str] | None = Non
                 messages = list(check.messages)
             message = " ".join(sorted(messages)) or _generic_message(check, path_text)
             results.append(ValidationResult(node_text(this), path_text, value, message, check.severity,
-                                            check.shape, check.component, check.source_constraint))
+                                            check.shape, check.component, check.source_constraint,
+                                            this if isinstance(this, ox.Literal) else None))
     return results
 
 

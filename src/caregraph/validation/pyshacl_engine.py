@@ -13,11 +13,13 @@ from collections.abc import Sequence
 import pyparsing
 import pyshacl
 import rdflib
+from pyshacl.errors import ReportableRuntimeError
+from pyshacl.shapes_graph import ShapesGraph
 
 from caregraph.store import Store
 from caregraph.validation.rdf_input import from_rdflib, to_rdflib
 from caregraph.validation.report import SH, ValidationResult
-from caregraph.validation.shapes import ShapeSet
+from caregraph.validation.shapes import InvalidShapes, ShapeSet
 
 _SH = rdflib.Namespace(SH)
 
@@ -32,15 +34,42 @@ def data_graph(store: Store) -> rdflib.Graph:
 
 
 def run(store: Store, shapes: ShapeSet, focus: Sequence[str] | None = None) -> list[ValidationResult]:
-    return validate_graph(data_graph(store), shapes, focus)
+    return validate_graph(data_graph(store), shapes.graph, focus)
 
 
-def validate_graph(graph: rdflib.Graph, shapes: ShapeSet, focus: Sequence[str] | None = None) -> list[ValidationResult]:
-    """pySHACL's results for an rdflib graph (the union data_graph makes of a store)."""
+def has_targeted_shapes(shapes: rdflib.Graph) -> bool:
+    """Whether pySHACL finds any active shape with a target in `shapes` (read from a copy:
+    pySHACL adds its own triples to the graph it reads). Raises InvalidShapes."""
+    copy = rdflib.Graph()
+    copy += shapes
     try:
-        _, report, _ = pyshacl.validate(graph, shacl_graph=shapes.graph, inference="none",
+        found = ShapesGraph(copy).shapes
+    except ReportableRuntimeError as exc:
+        raise InvalidShapes(f"the shapes are not well-formed SHACL: {exc.message}") from None
+    return any(not s.deactivated and (any(True for t in s.target() for _ in t)
+                                         or (s.node, _SH.target, None) in copy)
+               for s in found)
+
+
+def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph, focus: Sequence[str] | None = None
+                   ) -> list[ValidationResult]:
+    """pySHACL's results for an rdflib graph (the union data_graph makes of a store, or the
+    data as given); raises InvalidShapes when pySHACL cannot use the shapes."""
+    try:
+        _, report, _ = pyshacl.validate(graph, shacl_graph=shapes, inference="none",
                                         advanced=True, focus_nodes=list(focus) if focus else None,
                                         allow_warnings=False)
+    except ReportableRuntimeError as exc:
+        raise InvalidShapes(f"the shapes cannot be used: {exc.message}") from None
+    except NotImplementedError as exc:
+        raise InvalidShapes(f"the shapes use what pySHACL does not implement: {exc}") from None
+    except pyparsing.ParseException as exc:
+        raise InvalidShapes(f"a query in the shapes is not valid SPARQL: {exc.msg} (line {exc.lineno}, "
+                            f"column {exc.col})") from None
+    except Exception as exc:  # noqa: BLE001 - rdflib's SPARQL engine raises bare Exceptions ("Unknown namespace prefix")
+        if type(exc) is not Exception:
+            raise
+        raise InvalidShapes(f"a query in the shapes cannot be run: {exc}") from None
     finally:
         # rdflib's SPARQL parser (pyparsing, packrat mode) caches parse exceptions, and their
         # tracebacks, with the rest of pySHACL's reference cycles, keep every calling frame
@@ -48,6 +77,8 @@ def validate_graph(graph: rdflib.Graph, shapes: ShapeSet, focus: Sequence[str] |
         # collector happened to run.
         pyparsing.ParserElement.reset_cache()
         gc.collect()
+    if isinstance(report, Exception):  # pySHACL returns a ValidationFailure rather than raising it
+        raise InvalidShapes(f"the shapes cannot be used: {getattr(report, 'message', report)}")
     return [_result(report, node) for node in report.subjects(rdflib.RDF.type, _SH.ValidationResult)]
 
 
@@ -62,9 +93,11 @@ def _result(report: rdflib.Graph, node: rdflib.term.Node) -> ValidationResult:
         return next(iter(report.objects(node, predicate)), None)
 
     value = one(_SH.value)
+    focus = one(_SH.focusNode)
     messages = sorted(str(m) for m in report.objects(node, _SH.resultMessage))
     return ValidationResult(
-        focus_node=_text(one(_SH.focusNode)),
+        focus_node=_text(focus),
+        focus_literal=from_rdflib(focus) if isinstance(focus, rdflib.Literal) else None,
         result_path=_text(one(_SH.resultPath)),
         value=from_rdflib(value) if value is not None else None,
         message=" ".join(messages),
