@@ -32,8 +32,17 @@ SUITE = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "shacl"
 MF = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 SHT = rdflib.Namespace("http://www.w3.org/ns/shacl-test#")
 
-# Entries pySHACL 0.40 itself fails, and why: every engine is excused from these alone.
+# Entries pySHACL 0.40 itself fails as its own suite runs it, and why. Every engine is
+# excused from these alone (caregraph's pySHACL runs pass two of them: see below).
 PYSHACL_FAILS = {
+    "core/misc/severity-001": "run with allow_warnings, pySHACL calls a report holding only warnings "
+                              "conforming; caregraph does not (the suite expects sh:conforms false)",
+    "sparql/node/sparql-003": "the same: a warning-only report is called conforming with allow_warnings",
+    "core/property/uniqueLang-002": 'pySHACL reads sh:uniqueLang "1"^^xsd:boolean as false',
+    "sparql/node/prefixes-001": "pySHACL does not follow owl:imports from sh:prefixes to more sh:declare "
+                                "(caregraph's fast engine refuses the query as unparsable)",
+    "sparql/pre-binding/shapesGraph-001": "pySHACL does not implement $shapesGraph (caregraph: a clear "
+                                          "'does not implement' error)",
 }
 
 

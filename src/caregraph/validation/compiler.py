@@ -29,6 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.collection import Collection
 
@@ -336,5 +337,10 @@ def _compile_sparql(graph: rdflib.Graph, shape, constraint, targets: str, severi
         if _THIS.search(head.group("projection")):
             text = text[:head.end()] + " " + targets + " " + text[head.end():]
     messages = tuple(sorted(set(shape_messages) | set(_messages(graph, constraint))))
+    query_text = _prefixes(graph, constraint) + "\n" + text
+    try:  # a query the store cannot parse (an undeclared prefix, say) is left to pySHACL to judge
+        ox.Store().query(query_text.replace(FOCUS_MARKER, ""))
+    except SyntaxError as exc:
+        raise Unsupported(f"{_node_id(constraint)} is not SPARQL the store reads: {exc.msg}") from None
     return [Check(_node_id(shape), SH + "SPARQLConstraintComponent", severity, messages, None, True, True,
-                  _node_id(constraint), _prefixes(graph, constraint) + "\n" + text)]
+                  _node_id(constraint), query_text)]

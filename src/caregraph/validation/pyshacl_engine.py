@@ -79,7 +79,9 @@ def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph, focus: Sequence[st
         gc.collect()
     if isinstance(report, Exception):  # pySHACL returns a ValidationFailure rather than raising it
         raise InvalidShapes(f"the shapes cannot be used: {getattr(report, 'message', report)}")
-    return [_result(report, node) for node in report.subjects(rdflib.RDF.type, _SH.ValidationResult)]
+    # Only the report's own results: nested ones (sh:detail) explain a result, they are not results.
+    return [_result(report, node) for top in report.subjects(rdflib.RDF.type, _SH.ValidationReport)
+            for node in report.objects(top, _SH.result)]
 
 
 def _text(term: rdflib.term.Node | None) -> str | None:
@@ -94,13 +96,15 @@ def _result(report: rdflib.Graph, node: rdflib.term.Node) -> ValidationResult:
 
     value = one(_SH.value)
     focus = one(_SH.focusNode)
-    messages = sorted(str(m) for m in report.objects(node, _SH.resultMessage))
+    literals = sorted(report.objects(node, _SH.resultMessage))
+    messages = [str(m) for m in literals]
     return ValidationResult(
         focus_node=_text(focus),
         focus_literal=from_rdflib(focus) if isinstance(focus, rdflib.Literal) else None,
+        message_literals=[from_rdflib(m) for m in literals],
         result_path=_text(one(_SH.resultPath)),
         value=from_rdflib(value) if value is not None else None,
-        message=" ".join(messages),
+        message=" ".join(sorted(messages)),
         severity=str(one(_SH.resultSeverity)),
         source_shape=_text(one(_SH.sourceShape)),
         source_constraint_component=str(one(_SH.sourceConstraintComponent)),

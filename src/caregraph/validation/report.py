@@ -66,6 +66,8 @@ class ValidationResult:
     source_constraint: str | None = None
     # The focus node when it is a literal (focus_node then holds its lexical form).
     focus_literal: ox.Literal | None = None
+    # The messages as the shape wrote them (with their languages), when known.
+    message_literals: list[ox.Literal] = field(default_factory=list)
     # Filled in from the graph after validation: the focus node's name, and where the focus
     # concerns a duty (the duty or one of its assignments), the duty's legal basis.
     focus_label: str | None = None
@@ -150,10 +152,12 @@ class ValidationReport:
                     ox.Triple(node, n(RDF + "type"), n(SH + "ValidationResult")),
                     ox.Triple(node, n(SH + "focusNode"),
                               r.focus_literal if r.focus_literal is not None else _node(r.focus_node)),
-                    ox.Triple(node, n(SH + "resultMessage"), ox.Literal(r.message)),
+
                     ox.Triple(node, n(SH + "resultSeverity"), n(r.severity)),
                     ox.Triple(node, n(SH + "sourceShape"), _node(r.source_shape)),
                     ox.Triple(node, n(SH + "sourceConstraintComponent"), n(r.source_constraint_component))]
+            for message in r.message_literals or [ox.Literal(r.message)]:
+                out.append(ox.Triple(node, n(SH + "resultMessage"), message))
             if r.result_path:
                 out.append(ox.Triple(node, n(SH + "resultPath"), _node(r.result_path)))
             if r.value is not None:

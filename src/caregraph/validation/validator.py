@@ -155,17 +155,19 @@ def validate(data: Data, *, shapes: Path | str | ShapeSet | None = None, focus: 
     reference = shape_set.graph if engine == "pyshacl" or not exact else how.rest
     results = []
     if checks:
-        for dataset in snapshots(store, focus_iris):
-            results += fast_engine.run(dataset, checks, focus_iris)
+        results += _merged([fast_engine.run(dataset, checks, focus_iris)
+                            for dataset in snapshots(store, focus_iris)])
     if reference is not None:
+        runs = []
         for dataset in snapshots(background, focus_iris):
             graph = pyshacl_engine.data_graph(dataset)
             if given is not None:
                 graph += given
-            results += pyshacl_engine.validate_graph(graph, reference, focus_iris)
+            runs.append(pyshacl_engine.validate_graph(graph, reference, focus_iris))
+        results += _merged(runs)
     ran = [name for name, did in (("fast", bool(checks) or engine == "fast"), ("pyshacl", reference is not None))
            if did]
-    results = _distinct(results)
+    results.sort(key=lambda r: tuple("" if x is None else x for x in r.key()))
     _add_context(store, results)
     missing = _not_found(store, focus_iris) if focus_iris else []
     # Counting a large store takes a while; a focus check, meant to be quick, skips it.
@@ -216,9 +218,19 @@ def snapshots(store: Store, focus: Sequence[str] | None = None) -> Iterator[Stor
         dataset.generation += 1
 
 
-def _distinct(results: list[ValidationResult]) -> list[ValidationResult]:
-    unique = {r.key(): r for r in results}
-    return [unique[k] for k in sorted(unique, key=lambda k: tuple("" if x is None else x for x in k))]
+def _merged(runs: list[list[ValidationResult]]) -> list[ValidationResult]:
+    """The results of one engine over several snapshots: a finding in the graphs every
+    snapshot shares is found in each, but is one finding. (Within one run, two results
+    alike are two findings: two sh:class constraints of one shape, say.)"""
+    most: dict[tuple, list[ValidationResult]] = {}
+    for run in runs:
+        alike: dict[tuple, list[ValidationResult]] = {}
+        for r in run:
+            alike.setdefault(r.key(), []).append(r)
+        for key, found in alike.items():
+            if len(found) > len(most.get(key, [])):
+                most[key] = found
+    return [r for found in most.values() for r in found]
 
 
 def _add_context(store: Store, results: list[ValidationResult]) -> None:
