@@ -26,14 +26,14 @@ _LEXICAL = re.compile(
     r"|#[^\n]*",
 )
 _RULES = (
-    (re.compile(r"\bSERVICE\b", re.I), "SERVICE (a federated query) is not allowed: caregraph sends no "
+    (re.compile(r"(?<![?$\w])SERVICE\b", re.I), "SERVICE (a federated query) is not allowed: caregraph sends no "
                                        "request to another endpoint"),
-    (re.compile(r"\bFROM\b", re.I), "FROM / FROM NAMED is not allowed: a shape's query reads the data "
+    (re.compile(r"(?<![?$\w])FROM\b", re.I), "FROM / FROM NAMED is not allowed: a shape's query reads the data "
                                     "graph, and caregraph fetches no graph from the network"),
-    (re.compile(r"\bMINUS\b", re.I), "MINUS is not allowed in SHACL-SPARQL (SHACL 5.3.1)"),
-    (re.compile(r"\bVALUES\b", re.I), "VALUES is not allowed in SHACL-SPARQL (SHACL 5.3.1)"),
+    (re.compile(r"(?<![?$\w])MINUS\b", re.I), "MINUS is not allowed in SHACL-SPARQL (SHACL 5.3.1)"),
+    (re.compile(r"(?<![?$\w])VALUES\b", re.I), "VALUES is not allowed in SHACL-SPARQL (SHACL 5.3.1)"),
 )
-_AS_PREBOUND = re.compile(r"\bAS\s+[?$](this|value|currentShape|shapesGraph)\b", re.I)
+_AS_PREBOUND = re.compile(r"(?<![?$\w])AS\s+[?$](this|currentShape|shapesGraph)\b", re.I)
 _SELECT = re.compile(r"\bSELECT\b(?P<projection>[^{]*?)(?:\bWHERE\b\s*)?\{", re.I | re.S)
 _THIS = re.compile(r"[?$]this\b")
 
