@@ -5,6 +5,7 @@ The validation itself is the library's (caregraph.validation)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pyoxigraph as ox
 import rdflib
@@ -15,7 +16,8 @@ from fastapi.responses import Response
 from caregraph.api import negotiation
 from caregraph.api.linked_data import CONTEXT_PATH
 from caregraph.linked_data import jsonld_context
-from caregraph.validation import validate
+from caregraph.validation import ValidationReport, validate
+from caregraph.validation.rdf_input import has_dtd
 
 router = APIRouter(tags=["validation"])
 
@@ -23,6 +25,21 @@ router = APIRouter(tags=["validation"])
 PARSERS = {"text/turtle": "turtle", "application/x-turtle": "turtle", "application/n-triples": "nt",
            "text/plain": "nt", "application/ld+json": "json-ld", "application/rdf+xml": "xml"}
 REPORTS = {"application/json": "json", "application/ld+json": "json", "text/turtle": "turtle"}
+# JSON-LD nested deeper than this is refused before it is read: a reader recursing through
+# 10,000 levels fails; real documents stay within a few dozen.
+JSONLD_MAX_DEPTH = 100
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def json_depth_exceeds(text: str, limit: int) -> bool:
+    """Whether arrays and objects in `text` nest deeper than `limit` (strings skipped)."""
+    depth = 0
+    for match in _BRACKETS.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if match.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False
 
 
 def _inline_contexts(node: object) -> object:
@@ -51,6 +68,8 @@ def _inline_contexts(node: object) -> object:
 
 
 def parse_body(body: bytes, content_type: str) -> rdflib.Graph:
+    """The posted RDF as an rdflib graph; raises HTTPException 400/415. It blocks: run it
+    in a worker thread."""
     kind = content_type.split(";")[0].strip().lower()
     fmt = PARSERS.get(kind)
     if fmt is None:
@@ -59,7 +78,14 @@ def parse_body(body: bytes, content_type: str) -> rdflib.Graph:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise HTTPException(400, f"the body is not UTF-8: {exc}") from None
+    if fmt == "xml" and has_dtd(body):
+        raise HTTPException(400, "RDF/XML with a DOCTYPE or ENTITY declaration is refused: "
+                                 "this server expands no XML entities")
     if fmt == "json-ld":
+        if json_depth_exceeds(text, JSONLD_MAX_DEPTH):
+            raise HTTPException(400, f"JSON-LD nested more than {JSONLD_MAX_DEPTH} levels deep is refused")
+        if '"@import"' in text:
+            raise HTTPException(400, "JSON-LD: @import is not fetched by this server; inline the context")
         try:
             text = json.dumps(_inline_contexts(json.loads(text)))
         except json.JSONDecodeError as exc:
@@ -99,9 +125,13 @@ async def validate_data(request: Request, target: str | None = Query(
             focus = [ox.NamedNode(target).value]
         except ValueError:
             raise HTTPException(400, f"target: not an IRI: {target!r}") from None
-    graph = parse_body(body, request.headers.get("content-type", ""))
-    # Validation takes seconds on big graphs: a worker thread keeps the server answering.
-    report = await run_in_threadpool(validate, graph, focus=focus)
+    content_type = request.headers.get("content-type", "")
+
+    def parse_and_validate() -> ValidationReport:
+        return validate(parse_body(body, content_type), focus=focus)
+
+    # Parsing and validation take seconds on big bodies: a worker thread keeps the server answering.
+    report = await run_in_threadpool(parse_and_validate)
     headers = {"Caregraph-Conforms": "true" if report.conforms else "false"}
     if REPORTS[chosen] == "turtle":
         return Response(report.to_turtle(), media_type="text/turtle; charset=utf-8", headers=headers)
