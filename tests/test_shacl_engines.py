@@ -5,6 +5,7 @@ nodes, pySHACL failures, and data validated exactly as given."""
 from __future__ import annotations
 
 import io
+import re
 import socket
 import threading
 from pathlib import Path
@@ -50,9 +51,8 @@ def verdicts(data: str, shapes: str) -> dict[str, object]:
 
 def test_a_shape_that_is_a_class_targets_its_instances():
     shapes = """ex:Person a rdfs:Class, sh:NodeShape ;
-        sh:property [ sh:path ex:age ; sh:datatype xsd:integer ] .
-    ex:Student rdfs:subClassOf ex:Person ."""
-    data = 'ex:ann a ex:Student ; ex:age "old" .'
+        sh:property [ sh:path ex:age ; sh:datatype xsd:integer ] ."""
+    data = 'ex:Student rdfs:subClassOf ex:Person . ex:ann a ex:Student ; ex:age "old" .'
     assert verdicts(data, shapes) == {"auto": (False, 1), "fast": (False, 1), "pyshacl": (False, 1)}
 
 
@@ -79,7 +79,7 @@ def test_the_implicit_class_target_from_the_command_line(tmp_path):
 def test_shacl_sparql_that_shacl_forbids_is_refused_by_every_engine(query, rule):
     shapes = f'ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:sparql [ sh:select """{query}""" ] .'
     for engine in ENGINES:
-        with pytest.raises(InvalidShapes, match=rule):
+        with pytest.raises(InvalidShapes, match=re.escape(rule)):
             check("ex:a a ex:T ; ex:p 1 .", shapes, engine)
 
 
@@ -123,7 +123,7 @@ def test_this_is_pre_bound_not_joined():
     unbound there; pre-binding (SHACL's meaning) does not. The fast engine leaves the shape
     to pySHACL, and auto agrees with pySHACL."""
     shapes = """ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:sparql [ sh:select \"\"\"
-        SELECT $this WHERE { { ?x ex:knows ?y FILTER (?y = $this) } }\"\"\" ] ."""
+        SELECT $this WHERE { { ?x <http://example.org/knows> ?y FILTER (?y = $this) } }\"\"\" ] ."""
     data = "ex:a a ex:T . ex:b a ex:T . ex:z ex:knows ex:a ."
     assert verdicts(data, shapes) == {"auto": (False, 1), "fast": "refused", "pyshacl": (False, 1)}
 
@@ -182,13 +182,28 @@ def test_shapes_pyshacl_cannot_use_give_a_clear_error(tmp_path):
     ('ex:a ex:n "01"^^xsd:int .', "sh:datatype xsd:int", (True, 0)),
     ('ex:a ex:n "5"^^xsd:int .', "sh:datatype xsd:integer", (False, 1)),
     ('ex:a ex:n "7"^^xsd:byte .', "sh:datatype xsd:byte", (True, 0)),
-    ('ex:a ex:n "01"^^xsd:int .', 'sh:pattern "^0"', (True, 0)),
 ])
 def test_literals_are_validated_as_written(data, shapes, expected):
     shape = f"ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:n ; sh:property [ sh:path ex:n ; {shapes} ] ."
     out = verdicts(data, shape)
     assert out["auto"] == out["pyshacl"] == expected
     assert out["fast"] in ("refused", expected)
+
+
+def test_lexical_forms_are_kept_from_a_file(tmp_path):
+    both = tmp_path / "numbers.ttl"
+    both.write_text(PREFIXES + """ex:S a sh:NodeShape ; sh:targetSubjectsOf ex:n ;
+        sh:property [ sh:path ex:n ; sh:pattern "^0" ] .
+    ex:a ex:n "01"^^xsd:int .""")
+    for engine in ENGINES:
+        err = io.StringIO()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("sys.stderr", err)
+            code = main(["validate", str(both), "--shapes", str(both), "--engine", engine], out=io.StringIO())
+        if engine == "fast":  # the store would rewrite the literal: the fast engine declines
+            assert code == 2 and "rewrite" in err.getvalue()
+        else:
+            assert code == 0, (engine, err.getvalue())
 
 
 def test_blank_nodes_are_not_skolemised_and_types_not_closed(tmp_path):
