@@ -18,7 +18,7 @@ from caregraph.validation import fast_engine, pyshacl_engine
 from caregraph.validation.compiler import Compiled, Unsupported, compile_shapes
 from caregraph.validation.rdf_input import rdflib_to_triples, read_rdf, triples_to_rdflib
 from caregraph.validation.report import SH, LegalBasis, ValidationReport, ValidationResult
-from caregraph.validation.scratch import add_as_given, copy_graph, copy_of, curated_store, subset
+from caregraph.validation.scratch import GIVEN_GRAPH, add_as_given, copy_graph, copy_of, curated_store, subset
 from caregraph.validation.shapes import InvalidShapes, ShapeSet, load_shapes, refuse_forbidden
 
 ENGINES = ("auto", "fast", "pyshacl")
@@ -91,29 +91,26 @@ def expand_iri(text: str) -> str:
         raise ValueError(f"not an IRI: {text!r}") from None
 
 
-def _given(data: Data) -> tuple[rdflib.Graph, list[ox.Triple]]:
-    """Data to add, as pySHACL reads it (an rdflib graph, lexical forms as written) and as
-    triples for the store."""
+def _given(data: Data) -> tuple[rdflib.Graph | None, list[ox.Triple]]:
+    """Data to add, as triples for the store, and as the rdflib graph it was given as (if
+    it was: pySHACL then reads it as parsed)."""
     if isinstance(data, rdflib.Graph):
         return data, rdflib_to_triples(data)
     if isinstance(data, (str, Path)):
-        triples = read_rdf(Path(data))
-    elif data and all(isinstance(t, ox.Triple) for t in data):
-        triples = list(data)
-    else:
-        triples = [t for p in data for t in read_rdf(Path(p))]
-    return triples_to_rdflib(triples), triples
+        return None, read_rdf(Path(data))
+    if data and all(isinstance(t, ox.Triple) for t in data):
+        return None, list(data)
+    return None, [t for p in data for t in read_rdf(Path(p))]
 
 
 def _exact(store: OxigraphStore, triples: Sequence[ox.Triple]) -> bool:
     """True when the store holds every literal of `triples` as written: it stores some
     datatypes in canonical form ("01"^^xsd:int as "1"^^xsd:integer), which would change
     what sh:datatype, sh:pattern or sh:in say about them."""
-    for literal in {t.object for t in triples if isinstance(t.object, ox.Literal)}:
-        held = next(store.raw.quads_for_pattern(None, None, literal), None)
-        if held is None or held.object != literal:
-            return False
-    return True
+    written = {t.object for t in triples if isinstance(t.object, ox.Literal)}
+    held = {q.object for q in store.raw.quads_for_pattern(None, None, None, GIVEN_GRAPH)
+            if isinstance(q.object, ox.Literal)}
+    return written <= held
 
 
 def validate(data: Data, *, shapes: Path | str | ShapeSet | None = None, focus: Sequence[str] | None = None,
@@ -145,6 +142,8 @@ def validate(data: Data, *, shapes: Path | str | ShapeSet | None = None, focus: 
         store = copy_of(background)
         add_as_given(store, triples)
         exact = _exact(store, triples)
+        if given is None and (engine == "pyshacl" or not exact or how.rest is not None):
+            given = triples_to_rdflib(triples)
     if engine == "fast":
         if how.refusal():
             raise Unsupported(how.refusal())
