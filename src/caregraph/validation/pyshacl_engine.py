@@ -19,7 +19,7 @@ from pyshacl.shapes_graph import ShapesGraph
 from caregraph.store import Store
 from caregraph.validation.rdf_input import from_rdflib, to_rdflib
 from caregraph.validation.report import SH, ValidationResult
-from caregraph.validation.shapes import InvalidShapes, ShapeSet
+from caregraph.validation.shapes import InvalidShapes
 
 _SH = rdflib.Namespace(SH)
 
@@ -31,10 +31,6 @@ def data_graph(store: Store) -> rdflib.Graph:
     for row in store.query("SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }"):
         graph.add((to_rdflib(row["s"]), to_rdflib(row["p"]), to_rdflib(row["o"])))
     return graph
-
-
-def run(store: Store, shapes: ShapeSet, focus: Sequence[str] | None = None) -> list[ValidationResult]:
-    return validate_graph(data_graph(store), shapes.graph, focus)
 
 
 def has_targeted_shapes(shapes: rdflib.Graph) -> bool:
