@@ -47,8 +47,8 @@ def has_targeted_shapes(shapes: rdflib.Graph) -> bool:
                for s in found)
 
 
-def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph, focus: Sequence[str] | None = None
-                   ) -> list[ValidationResult]:
+def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph, focus: Sequence[str] | None = None,
+                   release_store: bool = False) -> list[ValidationResult]:
     """pySHACL's results for an rdflib graph (the union data_graph makes of a store, or the
     data as given); raises InvalidShapes when pySHACL cannot use the shapes."""
     try:
@@ -70,9 +70,11 @@ def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph, focus: Sequence[st
         # rdflib's SPARQL parser (pyparsing, packrat mode) caches parse exceptions, and their
         # tracebacks, with the rest of pySHACL's reference cycles, keep every calling frame
         # alive, the store among them: an on-disk store would stay locked until the garbage
-        # collector happened to run.
+        # collector happened to run. A full collection holds every thread for a quarter of a
+        # second or more, so it runs only when an on-disk store is in play.
         pyparsing.ParserElement.reset_cache()
-        gc.collect()
+        if release_store:
+            gc.collect()
     if isinstance(report, Exception):  # pySHACL returns a ValidationFailure rather than raising it
         raise InvalidShapes(f"the shapes cannot be used: {getattr(report, 'message', report)}")
     # Only the report's own results: nested ones (sh:detail) explain a result, they are not results.

@@ -162,7 +162,8 @@ def validate(data: Data, *, shapes: Path | str | ShapeSet | None = None, focus: 
             graph = pyshacl_engine.data_graph(dataset)
             if given is not None:
                 graph += given
-            runs.append(pyshacl_engine.validate_graph(graph, reference, focus_iris))
+            on_disk = isinstance(background, OxigraphStore) and background.path is not None
+            runs.append(pyshacl_engine.validate_graph(graph, reference, focus_iris, release_store=on_disk))
         results += _merged(runs)
     ran = [name for name, did in (("fast", bool(checks) or engine == "fast"), ("pyshacl", reference is not None))
            if did]
