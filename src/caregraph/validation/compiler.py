@@ -64,6 +64,8 @@ _SHAPE_PARAMETERS = (SH + "node", SH + "qualifiedValueShape", SH + "not")
 _SHAPE_LISTS = (SH + "and", SH + "or", SH + "xone")
 _VALUE_CONSTRAINTS = {SH + p for p in ("class", "datatype", "nodeKind", "pattern", "flags", "in",
                                        "minCount", "maxCount", "lessThanOrEquals")}
+# The constraints a node shape may put on its focus node itself.
+_NODE_CONSTRAINTS = {SH + p for p in ("class", "datatype", "nodeKind", "pattern", "flags", "in")}
 
 
 class Unsupported(Exception):
@@ -77,7 +79,7 @@ class Check:
     shape: str
     component: str
     severity: str
-    messages: tuple[str, ...]
+    messages: tuple[tuple[str, str], ...]  # (text, language tag or "")
     path: str | None  # the result path when the query does not bind ?path
     value_is_focus: bool  # SHACL-SPARQL on a node shape: sh:value is the focus node if ?value is unbound
     templated: bool  # messages carry {?var} placeholders filled from the query's solution
@@ -213,15 +215,19 @@ def _targets(graph: rdflib.Graph, shape) -> str | None:
 def _compile_node_shape(graph: rdflib.Graph, shape, parameters: set[str]) -> list[Check]:
     if _deactivated(graph, shape):
         return []
-    _check_supported(graph, shape, _TARGETS | {SH + "property", SH + "sparql"}, parameters)
-    if any(True for _ in graph.objects(shape, rdflib.URIRef(SH + "path"))):
-        raise Unsupported(f"{_node_id(shape)} is a property shape with its own targets")
     targets = _targets(graph, shape)
+    if any(True for _ in graph.objects(shape, rdflib.URIRef(SH + "path"))):
+        # A property shape with targets of its own: checked for them, unless a node shape
+        # also uses it (pySHACL would then check it through that shape too).
+        if (None, rdflib.URIRef(SH + "property"), shape) in graph:
+            raise Unsupported(f"{_node_id(shape)} is a property shape with targets that a node shape also uses")
+        return [] if targets is None else _compile_property_shape(graph, shape, targets, parameters, _TARGETS)
+    _check_supported(graph, shape, _TARGETS | _NODE_CONSTRAINTS | {SH + "property", SH + "sparql"}, parameters)
     if targets is None:
         return []  # a shape with no targets checks nothing by itself
     severity = str(_one(graph, shape, SH + "severity") or VIOLATION)
     messages = _messages(graph, shape)
-    checks = []
+    checks = _value_checks(graph, shape, targets, None, severity, messages)
     for prop in graph.objects(shape, rdflib.URIRef(SH + "property")):
         checks.extend(_compile_property_shape(graph, prop, targets, parameters))
     for constraint in graph.objects(shape, rdflib.URIRef(SH + "sparql")):
@@ -229,62 +235,73 @@ def _compile_node_shape(graph: rdflib.Graph, shape, parameters: set[str]) -> lis
     return checks
 
 
-def _messages(graph: rdflib.Graph, node) -> tuple[str, ...]:
-    return tuple(sorted(str(m) for m in graph.objects(node, rdflib.URIRef(SH + "message"))))
+def _messages(graph: rdflib.Graph, node) -> tuple[tuple[str, str], ...]:
+    """A shape's sh:message values as (text, language tag or "")."""
+    return tuple(sorted((str(m), getattr(m, "language", None) or "")
+                        for m in graph.objects(node, rdflib.URIRef(SH + "message"))))
 
 
-def _compile_property_shape(graph: rdflib.Graph, prop, targets: str, parameters: set[str]) -> list[Check]:
+def _compile_property_shape(graph: rdflib.Graph, prop, targets: str, parameters: set[str],
+                            own_targets: set[str] = frozenset()) -> list[Check]:
     if _deactivated(graph, prop):
         return []
-    _check_supported(graph, prop, _VALUE_CONSTRAINTS | {SH + "path"}, parameters)
+    _check_supported(graph, prop, _VALUE_CONSTRAINTS | {SH + "path"} | own_targets, parameters)
     path = _iri(_one(graph, prop, SH + "path"))
-    shape = _node_id(prop)
     severity = str(_one(graph, prop, SH + "severity") or VIOLATION)
-    messages = _messages(graph, prop)
+    return _value_checks(graph, prop, targets, path, severity, _messages(graph, prop))
+
+
+def _value_checks(graph: rdflib.Graph, node, targets: str, path: str | None, severity: str,
+                  messages: tuple[tuple[str, str], ...]) -> list[Check]:
+    """The checks of a property shape's constraints on the values of `path`, or, with no
+    path, of a node shape's constraints on the focus node itself (its only value)."""
+    shape = _node_id(node)
 
     def check(component: str, where: str, has_value: bool = True) -> Check:
         select = "?this ?value" if has_value else "?this"
         text = f"SELECT DISTINCT {select} WHERE {{ {targets} {where} }}"
         return Check(shape, SH + component, severity, messages, path, False, False, None, text)
 
-    values = f"?this <{path}> ?value ."
+    values = f"?this <{path}> ?value ." if path else "BIND (?this AS ?value)"
     out: list[Check] = []
-    min_count = _one(graph, prop, SH + "minCount")
-    if min_count is not None:
-        if int(min_count) != 1:
-            raise Unsupported(f"{prop} has sh:minCount {min_count}; only 1 is compiled")
+    min_count = _one(graph, node, SH + "minCount")
+    if min_count is not None and int(min_count) == 1:
         out.append(check("MinCountConstraintComponent",
                          f"FILTER NOT EXISTS {{ ?this <{path}> ?any }}", has_value=False))
-    max_count = _one(graph, prop, SH + "maxCount")
+    elif min_count is not None and int(min_count) > 1:
+        out.append(check("MinCountConstraintComponent",
+                         f"{{ SELECT ?this WHERE {{ {targets} OPTIONAL {{ ?this <{path}> ?v }} }} GROUP BY ?this "
+                         f"HAVING (COUNT(DISTINCT ?v) < {int(min_count)}) }}", has_value=False))
+    max_count = _one(graph, node, SH + "maxCount")
     if max_count is not None:
         out.append(check("MaxCountConstraintComponent",
                          f"{{ SELECT ?this WHERE {{ {targets} ?this <{path}> ?v }} GROUP BY ?this "
                          f"HAVING (COUNT(DISTINCT ?v) > {int(max_count)}) }}", has_value=False))
-    for cls in graph.objects(prop, rdflib.URIRef(SH + "class")):
+    for cls in graph.objects(node, rdflib.URIRef(SH + "class")):
         out.append(check("ClassConstraintComponent",
                          f"{values} FILTER NOT EXISTS {{ ?value <{RDF_TYPE}>/<{SUBCLASS}>* <{_iri(cls)}> }}"))
-    for dtype in graph.objects(prop, rdflib.URIRef(SH + "datatype")):
+    for dtype in graph.objects(node, rdflib.URIRef(SH + "datatype")):
         d = _iri(dtype)
         if d not in _CASTABLE | _ANY_FORM and (d.startswith(XSD) or d.startswith(str(rdflib.RDF))):
-            raise Unsupported(f"{_node_id(prop)} uses sh:datatype {d}, whose well-formedness is not checked here")
+            raise Unsupported(f"{shape} uses sh:datatype {d}, whose well-formedness is not checked here")
         ill_formed = f" || datatype(COALESCE(<{d}>(STR(?value)), \"\")) != <{d}>" if d in _CASTABLE else ""
         out.append(check("DatatypeConstraintComponent",
                          f"{values} FILTER (!isLiteral(?value) || datatype(?value) != <{d}>{ill_formed})"))
-    for kind in graph.objects(prop, rdflib.URIRef(SH + "nodeKind")):
+    for kind in graph.objects(node, rdflib.URIRef(SH + "nodeKind")):
         if str(kind) not in _NODE_KINDS:
-            raise Unsupported(f"{prop} uses node kind {kind}")
+            raise Unsupported(f"{shape} uses node kind {kind}")
         out.append(check("NodeKindConstraintComponent", f"{values} FILTER ({_NODE_KINDS[str(kind)]})"))
-    flags = _one(graph, prop, SH + "flags")
-    for pattern in graph.objects(prop, rdflib.URIRef(SH + "pattern")):
+    flags = _one(graph, node, SH + "flags")
+    for pattern in graph.objects(node, rdflib.URIRef(SH + "pattern")):
         regex = f"REGEX(STR(?value), {_string(str(pattern))}" + (f", {_string(str(flags))})" if flags else ")")
         out.append(check("PatternConstraintComponent", f"{values} FILTER (isBlank(?value) || !{regex})"))
-    for members in graph.objects(prop, rdflib.URIRef(SH + "in")):
+    for members in graph.objects(node, rdflib.URIRef(SH + "in")):
         if any(isinstance(m, rdflib.BNode) for m in Collection(graph, members)):
-            raise Unsupported(f"{prop} lists a blank node in sh:in")
+            raise Unsupported(f"{shape} lists a blank node in sh:in")
         allowed = [m.n3() for m in Collection(graph, members)]
         same = " || ".join(f"sameTerm(?value, {term})" for term in allowed) or "false"
         out.append(check("InConstraintComponent", f"{values} FILTER (!({same}))"))
-    for other in graph.objects(prop, rdflib.URIRef(SH + "lessThanOrEquals")):
+    for other in graph.objects(node, rdflib.URIRef(SH + "lessThanOrEquals")):
         out.append(check("LessThanOrEqualsConstraintComponent",
                          f"{values} ?this <{_iri(other)}> ?other FILTER (!COALESCE(?value <= ?other, false))"))
     return out
@@ -312,7 +329,7 @@ def _prefixes(graph: rdflib.Graph, constraint) -> str:
 
 
 def _compile_sparql(graph: rdflib.Graph, shape, constraint, targets: str, severity: str,
-                    shape_messages: tuple[str, ...]) -> list[Check]:
+                    shape_messages: tuple[tuple[str, str], ...]) -> list[Check]:
     if _deactivated(graph, constraint):
         return []
     _check_supported(graph, constraint, {SH + "select", SH + "prefixes"})

@@ -82,7 +82,9 @@ class ValidationResult:
     def severity_name(self) -> str:
         return self.severity.removeprefix(SH)
 
-    def as_json(self) -> dict:
+    def as_json(self, plain_messages: bool = True) -> dict:
+        """The result as JSON-LD; its messages as plain strings (the report's context then
+        gives their one language) or, when `plain_messages` is false, as value objects."""
         focus = self.focus_node if self.focus_literal is None else _term_json(self.focus_literal)
         out: dict = {"@type": "ValidationResult", "focusNode": focus}
         if self.focus_label:
@@ -91,7 +93,8 @@ class ValidationResult:
             out["resultPath"] = self.result_path
         if self.value is not None:
             out["value"] = _term_json(self.value)
-        out.update({"resultMessage": self.message, "resultSeverity": self.severity,
+        message: object = self.message if plain_messages else [_term_json(m) for m in self.message_literals]
+        out.update({"resultMessage": message, "resultSeverity": self.severity,
                     "sourceShape": self.source_shape,
                     "sourceConstraintComponent": self.source_constraint_component})
         if self.source_constraint:
@@ -121,11 +124,18 @@ class ValidationReport:
         return not self.results
 
     def as_json(self) -> dict:
+        # Messages stay plain strings when each result has one and all share a language,
+        # which the context then states (caregraph's shapes write every message in English).
+        languages = {m.language for r in self.results for m in r.message_literals}
+        plain = len(languages) <= 1 and all(len(r.message_literals) <= 1 for r in self.results)
+        context = _JSONLD_CONTEXT
+        if plain and languages - {None}:
+            context = {**context, "resultMessage": {"@id": "sh:resultMessage", "@language": languages.pop()}}
         return {
-            "@context": _JSONLD_CONTEXT,
+            "@context": context,
             "@type": "ValidationReport",
             "conforms": self.conforms,
-            "result": [r.as_json() for r in self.results],
+            "result": [r.as_json(plain) for r in self.results],
             "engine": self.engine,
             "shapes": self.shapes,
             "triples": self.triples,
