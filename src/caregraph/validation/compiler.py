@@ -6,11 +6,12 @@ that joins the shape's targets with the violation pattern, so the store's query 
 does the work in one go, or, with focus nodes given, for those nodes only (a VALUES block
 in each branch of the targets).
 
-Only the SHACL features caregraph's shapes use are compiled, per node shape: class (explicit
-and implicit: a shape that is also an rdfs:Class), node, subjects-of and objects-of targets;
-property shapes with an IRI path and sh:minCount 1, sh:maxCount, sh:class, sh:datatype (of
-the types whose well-formedness SPARQL can check), sh:nodeKind, sh:pattern (with sh:flags),
-sh:in and sh:lessThanOrEquals; SHACL-SPARQL constraints (sh:select with $this) on node shapes.
+Only some SHACL features are compiled, shape by shape: class (explicit and implicit: a shape
+that is also an rdfs:Class), node, subjects-of and objects-of targets; sh:class, sh:datatype
+(of the types whose well-formedness SPARQL can check), sh:nodeKind, sh:pattern (with
+sh:flags) and sh:in, on the focus node or on the values of an IRI path; on a path also
+sh:minCount, sh:maxCount and sh:lessThanOrEquals; SHACL-SPARQL constraints (sh:select with
+$this) on node shapes.
 A shape using anything else, a parameter of a custom constraint component among them, is
 left out with the reason (`Compiled.unsupported`); `engine="auto"` runs those shapes with
 pySHACL, the reference engine. Each compiled query returns ?this, and ?value / ?path where
