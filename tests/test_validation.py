@@ -82,7 +82,7 @@ def test_turtle_and_json_are_the_same_sh_validation_report(store):
     from_turtle, from_json = ox.Store(), ox.Store()
     from_turtle.load(report.to_turtle().encode(), ox.RdfFormat.TURTLE)
     from_json.load(report.to_json().encode(), ox.RdfFormat.JSON_LD)
-    expected = {(f"<{r.focus_node}>", f"<{r.source_shape}>", str(ox.Literal(r.message)),
+    expected = {(f"<{r.focus_node}>", f"<{r.source_shape}>", str(r.message_literals[0]),
                  f"<{r.result_path}>" if r.result_path else "None", str(r.value) if r.value is not None else "None",
                  f"<{b.uri}>") for r in report.results for b in r.legal_basis}
     assert _results(from_turtle) == _results(from_json) == expected

@@ -14,10 +14,10 @@ from caregraph.validation.cli import run_cli
 from caregraph.validation.compiler import Unsupported
 from caregraph.validation.rdf_input import UnreadableInput, parse_rdf, read_rdf
 from caregraph.validation.report import LegalBasis, ValidationReport, ValidationResult
-from caregraph.validation.shapes import ShapeSet, load_shapes
+from caregraph.validation.shapes import InvalidShapes, ShapeSet, load_shapes
 from caregraph.validation.validator import ENGINES, expand_iri, validate
 
 __all__ = [
-    "ENGINES", "LegalBasis", "ShapeSet", "UnreadableInput", "Unsupported", "ValidationReport",
+    "ENGINES", "InvalidShapes", "LegalBasis", "ShapeSet", "UnreadableInput", "Unsupported", "ValidationReport",
     "ValidationResult", "expand_iri", "load_shapes", "parse_rdf", "read_rdf", "run_cli", "validate",
 ]

@@ -16,7 +16,6 @@ from caregraph.build import BuildError, open_store
 from caregraph.store import StoreError
 from caregraph.validation.compiler import Unsupported
 from caregraph.validation.rdf_input import UnreadableInput, read_rdf
-from caregraph.validation.scratch import with_additions
 from caregraph.validation.validator import validate
 
 EXIT_CONFORMS, EXIT_VIOLATIONS, EXIT_UNREADABLE = 0, 1, 2
@@ -30,10 +29,11 @@ def _fail(message: str) -> int:
 def run_cli(args: argparse.Namespace, out: TextIO) -> int:
     files = [Path(f) for f in args.files]
     try:
-        additions = [(f.name, read_rdf(f)) for f in files]  # every file parsed before any work
+        triples = [t for f in files for t in read_rdf(f)]  # every file parsed before any work
         store, _ = open_store(Path(args.store) if args.store else None)
-        data = with_additions(store, additions) if additions else store  # never written to `store`
-        report = validate(data, shapes=args.shapes, focus=args.focus or None, engine=args.engine)
+        # Files are validated together with a copy of the store, as written; never added to it.
+        report = validate(triples if files else store, base=store, shapes=args.shapes,
+                          focus=args.focus or None, engine=args.engine)
     except UnreadableInput as exc:
         return _fail(f"cannot read {exc}")
     except BuildError as exc:

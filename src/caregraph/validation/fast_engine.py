@@ -42,12 +42,15 @@ def run(store: Store, checks: Sequence[Check], focus: Sequence[str] | None = Non
                 bindings = {n: node_text(solution[n]) for n in names if solution[n] is not None}
                 if value is not None:
                     bindings["value"] = node_text(value)
-                messages = [fill(m, bindings) for m in check.messages]
+                messages = [(fill(text, bindings), language) for text, language in check.messages]
             else:
                 messages = list(check.messages)
-            message = " ".join(sorted(messages)) or _generic_message(check, path_text)
+            message = " ".join(sorted(text for text, _ in messages)) or _generic_message(check, path_text)
+            literals = [ox.Literal(text, language=language) if language else ox.Literal(text)
+                        for text, language in messages]
             results.append(ValidationResult(node_text(this), path_text, value, message, check.severity,
-                                            check.shape, check.component, check.source_constraint))
+                                            check.shape, check.component, check.source_constraint,
+                                            this if isinstance(this, ox.Literal) else None, literals))
     return results
 
 

@@ -13,11 +13,13 @@ from collections.abc import Sequence
 import pyparsing
 import pyshacl
 import rdflib
+from pyshacl.errors import ReportableRuntimeError
+from pyshacl.shapes_graph import ShapesGraph
 
 from caregraph.store import Store
 from caregraph.validation.rdf_input import from_rdflib, to_rdflib
 from caregraph.validation.report import SH, ValidationResult
-from caregraph.validation.shapes import ShapeSet
+from caregraph.validation.shapes import InvalidShapes
 
 _SH = rdflib.Namespace(SH)
 
@@ -31,24 +33,53 @@ def data_graph(store: Store) -> rdflib.Graph:
     return graph
 
 
-def run(store: Store, shapes: ShapeSet, focus: Sequence[str] | None = None) -> list[ValidationResult]:
-    return validate_graph(data_graph(store), shapes, focus)
-
-
-def validate_graph(graph: rdflib.Graph, shapes: ShapeSet, focus: Sequence[str] | None = None) -> list[ValidationResult]:
-    """pySHACL's results for an rdflib graph (the union data_graph makes of a store)."""
+def has_targeted_shapes(shapes: rdflib.Graph) -> bool:
+    """Whether pySHACL finds any active shape with a target in `shapes` (read from a copy:
+    pySHACL adds its own triples to the graph it reads). Raises InvalidShapes."""
+    copy = rdflib.Graph()
+    copy += shapes
     try:
-        _, report, _ = pyshacl.validate(graph, shacl_graph=shapes.graph, inference="none",
+        found = ShapesGraph(copy).shapes
+    except ReportableRuntimeError as exc:
+        raise InvalidShapes(f"the shapes are not well-formed SHACL: {exc.message}") from None
+    return any(not s.deactivated and (any(True for t in s.target() for _ in t)
+                                         or (s.node, _SH.target, None) in copy)
+               for s in found)
+
+
+def validate_graph(graph: rdflib.Graph, shapes: rdflib.Graph, focus: Sequence[str] | None = None,
+                   release_store: bool = False) -> list[ValidationResult]:
+    """pySHACL's results for an rdflib graph (the union data_graph makes of a store, or the
+    data as given); raises InvalidShapes when pySHACL cannot use the shapes."""
+    try:
+        _, report, _ = pyshacl.validate(graph, shacl_graph=shapes, inference="none",
                                         advanced=True, focus_nodes=list(focus) if focus else None,
                                         allow_warnings=False)
+    except ReportableRuntimeError as exc:
+        raise InvalidShapes(f"the shapes cannot be used: {exc.message}") from None
+    except NotImplementedError as exc:
+        raise InvalidShapes(f"the shapes use what pySHACL does not implement: {exc}") from None
+    except pyparsing.ParseException as exc:
+        raise InvalidShapes(f"a query in the shapes is not valid SPARQL: {exc.msg} (line {exc.lineno}, "
+                            f"column {exc.col})") from None
+    except Exception as exc:  # noqa: BLE001 - rdflib's SPARQL engine raises bare Exceptions ("Unknown namespace prefix")
+        if type(exc) is not Exception:
+            raise
+        raise InvalidShapes(f"a query in the shapes cannot be run: {exc}") from None
     finally:
         # rdflib's SPARQL parser (pyparsing, packrat mode) caches parse exceptions, and their
         # tracebacks, with the rest of pySHACL's reference cycles, keep every calling frame
         # alive, the store among them: an on-disk store would stay locked until the garbage
-        # collector happened to run.
+        # collector happened to run. A full collection holds every thread for a quarter of a
+        # second or more, so it runs only when an on-disk store is in play.
         pyparsing.ParserElement.reset_cache()
-        gc.collect()
-    return [_result(report, node) for node in report.subjects(rdflib.RDF.type, _SH.ValidationResult)]
+        if release_store:
+            gc.collect()
+    if isinstance(report, Exception):  # pySHACL returns a ValidationFailure rather than raising it
+        raise InvalidShapes(f"the shapes cannot be used: {getattr(report, 'message', report)}")
+    # Only the report's own results: nested ones (sh:detail) explain a result, they are not results.
+    return [_result(report, node) for top in report.subjects(rdflib.RDF.type, _SH.ValidationReport)
+            for node in report.objects(top, _SH.result)]
 
 
 def _text(term: rdflib.term.Node | None) -> str | None:
@@ -62,12 +93,16 @@ def _result(report: rdflib.Graph, node: rdflib.term.Node) -> ValidationResult:
         return next(iter(report.objects(node, predicate)), None)
 
     value = one(_SH.value)
-    messages = sorted(str(m) for m in report.objects(node, _SH.resultMessage))
+    focus = one(_SH.focusNode)
+    literals = sorted(report.objects(node, _SH.resultMessage))
+    messages = [str(m) for m in literals]
     return ValidationResult(
-        focus_node=_text(one(_SH.focusNode)),
+        focus_node=_text(focus),
+        focus_literal=from_rdflib(focus) if isinstance(focus, rdflib.Literal) else None,
+        message_literals=[from_rdflib(m) for m in literals],
         result_path=_text(one(_SH.resultPath)),
         value=from_rdflib(value) if value is not None else None,
-        message=" ".join(messages),
+        message=" ".join(sorted(messages)),
         severity=str(one(_SH.resultSeverity)),
         source_shape=_text(one(_SH.sourceShape)),
         source_constraint_component=str(one(_SH.sourceConstraintComponent)),

@@ -3,6 +3,7 @@ between pyoxigraph (the store) and rdflib (pySHACL's graphs) without changing th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -24,6 +25,7 @@ FORMATS_BY_SUFFIX = {
 }
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _XSD_STRING = XSD + "string"
 
 
@@ -56,8 +58,17 @@ def read_rdf(path: Path) -> list[ox.Triple]:
     return parse_rdf(data, fmt, str(path), base_iri=path.resolve().as_uri())
 
 
+def has_dtd(data: bytes) -> bool:
+    """Whether an XML document declares a DOCTYPE or entities: a DTD can declare entities that
+    expand to gigabytes ("billion laughs"), and RDF/XML needs none, so caregraph refuses it."""
+    return _DTD.search(data) is not None
+
+
 def parse_rdf(data: bytes, fmt: ox.RdfFormat, source: str, base_iri: str | None = None) -> list[ox.Triple]:
     """Parse a document (a file's bytes or a posted body); raises UnreadableInput naming `source`."""
+    if fmt == ox.RdfFormat.RDF_XML and has_dtd(data):
+        raise UnreadableInput(source, None, "RDF/XML with a DOCTYPE or ENTITY declaration is refused: "
+                                            "caregraph expands no XML entities")
     try:
         quads = list(ox.parse(data, fmt, base_iri=base_iri))
     except SyntaxError as exc:

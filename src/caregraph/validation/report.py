@@ -64,6 +64,10 @@ class ValidationResult:
     source_shape: str
     source_constraint_component: str
     source_constraint: str | None = None
+    # The focus node when it is a literal (focus_node then holds its lexical form).
+    focus_literal: ox.Literal | None = None
+    # The messages as the shape wrote them (with their languages), when known.
+    message_literals: list[ox.Literal] = field(default_factory=list)
     # Filled in from the graph after validation: the focus node's name, and where the focus
     # concerns a duty (the duty or one of its assignments), the duty's legal basis.
     focus_label: str | None = None
@@ -71,22 +75,26 @@ class ValidationResult:
 
     def key(self) -> tuple:
         """What makes two results the same finding, whichever engine produced them."""
-        return (self.focus_node, self.result_path, str(self.value) if self.value is not None else None,
+        return (self.focus_node if self.focus_literal is None else str(self.focus_literal), self.result_path, str(self.value) if self.value is not None else None,
                 self.source_constraint_component, self.severity, self.source_shape, self.message)
 
     @property
     def severity_name(self) -> str:
         return self.severity.removeprefix(SH)
 
-    def as_json(self) -> dict:
-        out: dict = {"@type": "ValidationResult", "focusNode": self.focus_node}
+    def as_json(self, plain_messages: bool = True) -> dict:
+        """The result as JSON-LD; its messages as plain strings (the report's context then
+        gives their one language) or, when `plain_messages` is false, as value objects."""
+        focus = self.focus_node if self.focus_literal is None else _term_json(self.focus_literal)
+        out: dict = {"@type": "ValidationResult", "focusNode": focus}
         if self.focus_label:
             out["focusLabel"] = self.focus_label
         if self.result_path:
             out["resultPath"] = self.result_path
         if self.value is not None:
             out["value"] = _term_json(self.value)
-        out.update({"resultMessage": self.message, "resultSeverity": self.severity,
+        message: object = self.message if plain_messages else [_term_json(m) for m in self.message_literals]
+        out.update({"resultMessage": message, "resultSeverity": self.severity,
                     "sourceShape": self.source_shape,
                     "sourceConstraintComponent": self.source_constraint_component})
         if self.source_constraint:
@@ -107,17 +115,27 @@ class ValidationReport:
     focus: list[str] | None = None
     # Focus IRIs that do not occur in the graph at all (probably a typing mistake).
     focus_not_found: list[str] = field(default_factory=list)
+    # What the blank nodes the results name (shapes, paths, focus nodes, values) are made of,
+    # so that the report graph says what `sh:resultPath _:b1` is.
+    details: list[ox.Triple] = field(default_factory=list)
 
     @property
     def conforms(self) -> bool:
         return not self.results
 
     def as_json(self) -> dict:
+        # Messages stay plain strings when each result has one and all share a language,
+        # which the context then states (caregraph's shapes write every message in English).
+        languages = {m.language for r in self.results for m in r.message_literals}
+        plain = len(languages) <= 1 and all(len(r.message_literals) <= 1 for r in self.results)
+        context = _JSONLD_CONTEXT
+        if plain and languages - {None}:
+            context = {**context, "resultMessage": {"@id": "sh:resultMessage", "@language": languages.pop()}}
         return {
-            "@context": _JSONLD_CONTEXT,
+            "@context": context,
             "@type": "ValidationReport",
             "conforms": self.conforms,
-            "result": [r.as_json() for r in self.results],
+            "result": [r.as_json(plain) for r in self.results],
             "engine": self.engine,
             "shapes": self.shapes,
             "triples": self.triples,
@@ -142,11 +160,14 @@ class ValidationReport:
             node = ox.BlankNode()
             out += [ox.Triple(report, n(SH + "result"), node),
                     ox.Triple(node, n(RDF + "type"), n(SH + "ValidationResult")),
-                    ox.Triple(node, n(SH + "focusNode"), _node(r.focus_node)),
-                    ox.Triple(node, n(SH + "resultMessage"), ox.Literal(r.message)),
+                    ox.Triple(node, n(SH + "focusNode"),
+                              r.focus_literal if r.focus_literal is not None else _node(r.focus_node)),
+
                     ox.Triple(node, n(SH + "resultSeverity"), n(r.severity)),
                     ox.Triple(node, n(SH + "sourceShape"), _node(r.source_shape)),
                     ox.Triple(node, n(SH + "sourceConstraintComponent"), n(r.source_constraint_component))]
+            for message in r.message_literals or [ox.Literal(r.message)]:
+                out.append(ox.Triple(node, n(SH + "resultMessage"), message))
             if r.result_path:
                 out.append(ox.Triple(node, n(SH + "resultPath"), _node(r.result_path)))
             if r.value is not None:
@@ -157,7 +178,7 @@ class ValidationReport:
                 out.append(ox.Triple(node, n(CG + "legalBasis"), n(basis.uri)))
                 if basis.label:
                     out.append(ox.Triple(n(basis.uri), n(RDFS + "label"), ox.Literal(basis.label)))
-        return out
+        return out + self.details
 
     def to_turtle(self) -> str:
         buffer = io.BytesIO()
@@ -226,8 +247,12 @@ def render_text(report: ValidationReport) -> str:
     lines.append(f"Does not conform: {summary} on {len(groups)} node(s) ({scope}; {stats}).")
     for focus, results in groups.items():
         label = results[0].focus_label
+        literal = results[0].focus_literal
         lines.append("")
-        lines.append(f"{label} <{focus}>" if label else f"<{focus}>")
+        if literal is not None:
+            lines.append(f"the value {_value_text(literal)}")
+        else:
+            lines.append(f"{label} <{focus}>" if label else f"<{focus}>")
         for basis in results[0].legal_basis:
             lines.append(f"  law: {basis.label} <{basis.uri}>" if basis.label else f"  law: <{basis.uri}>")
         for r in results:

@@ -17,6 +17,7 @@ from caregraph.resources import ontology_dir
 from caregraph.store import OxigraphStore, Store
 
 _curated: dict[str, OxigraphStore] = {}
+GIVEN_GRAPH = ox.NamedNode(GRAPH + "validate/data")  # where data to validate is put, as given
 _lock = threading.Lock()
 
 
@@ -61,6 +62,13 @@ def copy_graph(base: Store, graph: str, scratch: OxigraphStore) -> None:
     else:
         scratch.raw.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in base.triples(graph))
     scratch.generation += 1
+
+
+def add_as_given(store: OxigraphStore, triples: Sequence[ox.Triple]) -> None:
+    """Add data to validate as it is: no blank node renamed, nothing inferred from it (a
+    closure of rdf:type would break a user's sh:maxCount on it)."""
+    store.raw.extend(ox.Quad(t.subject, t.predicate, t.object, GIVEN_GRAPH) for t in triples)
+    store.generation += 1
 
 
 def with_additions(base: Store, additions: Sequence[tuple[str, list[ox.Triple]]]) -> OxigraphStore:
