@@ -393,7 +393,7 @@ def changes(store: Store, start: dt.date, end: dt.date) -> list[dict]:
     """What changed after `start` up to `end`: duties and bodies that began or ended, duties whose
     accountable holder passed to another body, and successions, each with the law that did it."""
     if end < start:
-        raise ValueError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+        raise ValueError(f"the from date {start.isoformat()} is after the to date {end.isoformat()}")
     k = knowledge(store)
     out: list[dict] = []
 
@@ -467,6 +467,6 @@ def alignment(store: Store, day: dt.date, start: dt.date | None = None, end: dt.
            "single_points_of_failure": single_points_of_failure(store, day)}
     if start is not None or end is not None:
         if start is None or end is None:
-            raise ValueError("give both --from and --to to see what changed")
+            raise ValueError("give both a from date and a to date to see what changed")
         out["changes"] = {"from": start.isoformat(), "to": end.isoformat(), "items": changes(store, start, end)}
     return out
