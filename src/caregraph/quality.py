@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from caregraph import places, responsibility
+from caregraph import places, queries, responsibility
 from caregraph.dates import holds
 from caregraph.namespaces import short_id
 from caregraph.store import Store, date_literal, value
@@ -70,25 +70,31 @@ def records(store: Store) -> dict[str, list[Record]]:
 
 def _load(store: Store) -> dict[str, list[Record]]:
     names = _service_names(store)
+    dates = {row["graph"].value: value(row["asOf"]) for row in store.select("quality_import_dates")}
     found: dict[tuple[str, str], Record] = {}
-    for row in store.select("quality_locations"):
-        key = (row["location"].value, row["graph"].value)
+    # Tens of thousands of rows: read them by position, converting only what is there.
+    result = store.query(queries.render(queries.text("quality_locations")))
+    for location, graph, council, icb, start, end, rating, beds, service in result:
+        key = (location.value, graph.value)
         record = found.get(key)
         if record is None:
-            rating = value(row["rating"])
+            given = rating.value if rating is not None else NOT_RATED
             record = found[key] = Record(
-                value(row["asOf"]), row["graph"].value, row["council"].value if row["council"] else None,
-                row["icb"].value if row["icb"] else None, value(row["from"]), value(row["to"]),
-                rating if rating in RATINGS else NOT_RATED, value(row["beds"]) or 0)
-        if row["service"] is not None:
-            service = value(row["service"])
-            service_id = names.get(service.lower(), (service, service))[0]
+                dates.get(graph.value), graph.value, council.value if council is not None else None,
+                icb.value if icb is not None else None, _date(start), _date(end),
+                given if given in RATINGS else NOT_RATED, int(beds.value) if beds is not None else 0)
+        if service is not None:
+            service_id = names.get(service.value.lower(), (service.value,))[0]
             if service_id not in record.services:
                 record.services.append(service_id)
     by_location: dict[str, list[Record]] = {}
     for (location, _), record in found.items():
         by_location.setdefault(location, []).append(record)
     return by_location
+
+
+def _date(term) -> dt.date | None:
+    return dt.date.fromisoformat(term.value) if term is not None else None
 
 
 def current(store: Store, day: dt.date) -> list[Record]:
