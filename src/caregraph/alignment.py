@@ -368,23 +368,19 @@ def single_points_of_failure(store: Store, day: dt.date) -> dict:
     simple.remove_nodes_from([n for n in list(simple) if simple.degree(n) == 0])
     undirected = simple.to_undirected()
     cut = sorted(nx.articulation_points(undirected)) if undirected.number_of_nodes() else []
+    # Without an articulation point its part of the network falls into as many pieces as there
+    # are biconnected blocks that meet at it.
+    blocks = Counter(n for block in nx.biconnected_components(undirected) for n in block)
     dominated = {a: [d for d in deps if d in curated]
                  for a, deps in accountability.single_points_of_failure(store, day).items() if a in curated}
     centrality = nx.betweenness_centrality(simple) if simple.number_of_nodes() > 2 else {}
     central = sorted(((n, c) for n, c in centrality.items() if c > 0), key=lambda x: (-x[1], x[0]))[:CENTRAL]
     return {
-        "articulation_points": [dict(_actor_ref(store, a), separates=_pieces(undirected, a)) for a in cut],
+        "articulation_points": [dict(_actor_ref(store, a), separates=blocks[a]) for a in cut],
         "dominators": [dict(_actor_ref(store, a), dependants=[_actor_ref(store, d) for d in deps])
                        for a, deps in dominated.items() if deps],
         "central": [dict(_actor_ref(store, n), betweenness=round(c, 4)) for n, c in central],
     }
-
-
-def _pieces(graph: nx.Graph, node: str) -> int:
-    """How many separate parts the network falls into without `node`."""
-    rest = graph.copy()
-    rest.remove_node(node)
-    return nx.number_connected_components(rest)
 
 
 # -- what changed ---------------------------------------------------------------------------------
