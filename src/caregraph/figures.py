@@ -63,9 +63,10 @@ def heatmap(store: Store, day: dt.date, folder: Path) -> list[Path]:
     return _save(fig, folder, "alignment-heatmap")
 
 
-def quality_chart(store: Store, day: dt.date, folder: Path) -> list[Path]:
-    """Per council, the share of rated locations rated Inadequate or Requires improvement on
-    `day`, highest first, with England's share as a line (SVG and PNG)."""
+def quality_chart(store: Store, day: dt.date, folder: Path, min_rated: int = 10) -> list[Path]:
+    """Per council with at least `min_rated` rated locations (a share of a handful says little),
+    the share rated Inadequate or Requires improvement on `day`, highest first, with England's
+    share (over every council) as a line (SVG and PNG)."""
     counts = quality.chart_counts(store, day)
     rows = []
     england_rated = england_poor = 0
@@ -73,7 +74,7 @@ def quality_chart(store: Store, day: dt.date, folder: Path) -> list[Path]:
         rated = sum(c[r] for r in quality.RATINGS)
         poor = sum(c[r] for r in quality.POOR)
         england_rated, england_poor = england_rated + rated, england_poor + poor
-        if rated:
+        if rated >= max(min_rated, 1):
             rows.append((poor / rated, council, rated))
     rows.sort(key=lambda r: (r[0], r[1]))
     fig, ax = plt.subplots(figsize=(7.5, 0.16 * len(rows) + 1.4))
@@ -83,11 +84,12 @@ def quality_chart(store: Store, day: dt.date, folder: Path) -> list[Path]:
     ax.set_yticks(range(len(rows)), [f"{r[1]} ({r[2]})" for r in rows], fontsize=6)
     if england_rated:
         share = england_poor / england_rated * 100
-        ax.axvline(share, color=ENGLAND_COLOUR, linestyle="--", linewidth=1)
-        ax.text(share, len(rows) - 0.5 if rows else 0, f" England {share:.1f}%", fontsize=8, va="bottom")
+        ax.axvline(share, color=ENGLAND_COLOUR, linestyle="--", linewidth=1, label=f"England {share:.1f}%")
+        ax.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("% of rated locations rated Inadequate or Requires improvement")
     ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
-    ax.set_title(f"Quality by council area on {day.isoformat()} (rated locations in brackets)", fontsize=10)
+    ax.set_title(f"Quality by council area on {day.isoformat()}: councils with {min_rated} or more rated "
+                 "locations (in brackets)", fontsize=10)
     return _save(fig, folder, "quality-by-council")
 
 

@@ -12,6 +12,7 @@ with no such rating yet are counted as not rated.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 
 from caregraph import places, queries, responsibility
@@ -53,6 +54,9 @@ def _service_names(store: Store) -> dict[str, tuple[str, str]]:
         for row in rows:
             if row["alt"] is not None:
                 short.setdefault(row["concept"].value, value(row["alt"]))
+        # A short name two service types share ("Doctors/GPs") would merge them: use the full one.
+        shared = {name for name, n in Counter(short.values()).items() if n > 1}
+        short = {concept: name for concept, name in short.items() if name not in shared}
         for row in rows:
             concept = row["concept"].value
             entry = (short_id(concept), short.get(concept, value(row["label"])))
