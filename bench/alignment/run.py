@@ -88,10 +88,11 @@ def direct_count(path: Path) -> None:
             entry["beds"] += int(row["Care homes beds"] or 0)
 
 
-def line(name: str, samples: list[float], aim: float | None = None, baseline: float | None = None) -> None:
+def line(name: str, samples: list[float], aim: float | None = None, baseline: float | None = None,
+         against: str = "the baseline") -> None:
     median = statistics.median(samples)
     extra = f"   aim {aim:.0f} s: {'met' if median < aim else 'MISSED'}" if aim else ""
-    extra += f"   {median / baseline:.1f}x the baseline" if baseline else ""
+    extra += f"   {median / baseline:.2f}x {against}" if baseline else ""
     print(f"  {name:<58}{median * 1000:>9.1f} ms{extra}")
 
 
@@ -113,7 +114,8 @@ def main() -> None:
     full = lambda: alignment.alignment(store, today, dt.date(2012, 1, 1), today)  # noqa: E731
     cold = timed(args.runs, full, store._cache.clear)
     line("cold (derived caches cleared each run)", cold, aim=1)
-    line("warm (knowledge read once per store version)", timed(args.runs, full), baseline=statistics.median(cold))
+    line("warm (knowledge read once per store version)", timed(args.runs, full), baseline=statistics.median(cold),
+         against="the cold run")
 
     data = OUT / f"england_asc_export_{args.locations}.csv"
     if not data.is_file():
