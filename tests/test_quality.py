@@ -209,3 +209,14 @@ def test_ratings_in_oldham_and_its_icb_match_the_api_records(shared_data):
     icb_code = Counter(r.get("onspdIcbCode") for r in live).most_common(1)[0][0]
     icb = quality.icb_quality(store, icb_code, day)
     assert icb["locations"] == sum(1 for r in live if r.get("onspdIcbCode") == icb_code) > 100
+
+
+def test_the_chart_query_picks_the_same_record_as_the_library_across_imports(shared_data):
+    # The 2025 export and the API download both describe today and share Oldham's locations.
+    store = _imported(("cqc-export", str(shared_data / "cqc/mooperd_cqc-companies/Locations-head.csv")),
+                      ("cqc-api", str(shared_data / "cqc/oldham_cqc_api_v1")))
+    day = dt.date.today()
+    counts = quality.chart_counts(store, day)
+    table = quality.councils_table(store, day)
+    assert {row["council"]["label"]: row["ratings"] for row in table} == counts
+    assert sum(row["locations"] for row in table) == quality.national(store, day)["locations"]

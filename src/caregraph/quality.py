@@ -24,6 +24,7 @@ RATINGS = ("Outstanding", "Good", "Requires improvement", "Inadequate")
 POOR = ("Requires improvement", "Inadequate")
 NOT_RATED = "Not rated"
 ENGLAND = {"id": "E92000001", "label": "England"}
+KEPT_DAYS = 4
 
 
 class QualityError(LookupError):
@@ -103,7 +104,9 @@ def _date(term) -> dt.date | None:
 
 def current(store: Store, day: dt.date) -> list[Record]:
     """The record that stands for each location registered on `day`: the newest dated on or before it."""
-    def pick() -> list[Record]:
+    # A few recent days are kept (a page and its JSON ask for the same one); not every day ever asked.
+    kept: dict[dt.date, list[Record]] = store.cached("quality-current", dict)
+    if day not in kept:
         chosen = []
         for snapshots in records(store).values():
             usable = [r for r in snapshots if r.as_of is None or r.as_of <= day]
@@ -112,8 +115,10 @@ def current(store: Store, day: dt.date) -> list[Record]:
             latest = max(usable, key=lambda r: (r.as_of or dt.date.min, r.graph))
             if holds(latest.valid_from, latest.valid_to, day):
                 chosen.append(latest)
-        return chosen
-    return store.cached(f"quality-current/{day.isoformat()}", pick)
+        while len(kept) >= KEPT_DAYS:
+            kept.pop(next(iter(kept)))
+        kept[day] = chosen
+    return kept[day]
 
 
 @dataclass
