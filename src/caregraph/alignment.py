@@ -6,10 +6,11 @@ successions are picked up as soon as they are in the knowledge:
 
 - the **matrix**: themes (narrower themes rolled up into broader ones) x sectors, with the
   duties in force in each cell and their accountable holders;
-- **bridges**: duties that tie sectors together: a cross-sector duty, a duty about
-  integration (co-operation, joint planning, information sharing), or a duty whose holders
-  belong to different sectors (a duty to refer or to consult another sector's body). An
-  actor's sector is where most of the duties it is accountable or responsible for lie;
+- **bridges**: duties that tie sectors together: a duty about integration (co-operation,
+  joint planning, information sharing), or a duty that binds bodies of different sectors
+  (a duty to refer to or consult another sector's body, a cross-sector duty whose holders
+  sit in two sectors). An actor's sector is where most of the duties it is accountable or
+  responsible for lie;
 - **gaps**: two sectors that both hold duties in a theme with no bridge in that theme tying
   them; themes one sector covers alone; actors with duties and no way for a person to
   escalate (no escalation route names them and no ombudsman or court has jurisdiction);
