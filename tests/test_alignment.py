@@ -5,6 +5,7 @@ Turtle files; the bridges the law is known for; the figures drawn; CLI, API and 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -104,11 +105,17 @@ def test_single_points_of_failure_on_the_fixture(planted):
 
 # -- the curated knowledge ------------------------------------------------------------------------
 
-def _direct_matrix(day: dt.date) -> Counter:
-    """Duties in force per (theme, sector), read from the Turtle files with rdflib, not the store."""
+@functools.cache
+def _turtle() -> rdflib.Graph:
     graph = rdflib.Graph()
     for path in sorted(ontology_dir().rglob("*.ttl")):
         graph.parse(path, format="turtle")
+    return graph
+
+
+def _direct_matrix(day: dt.date) -> Counter:
+    """Duties in force per (theme, sector), read from the Turtle files with rdflib, not the store."""
+    graph = _turtle()
     cg, skos = rdflib.Namespace("https://w3id.org/caregraph/def#"), rdflib.Namespace(str(rdflib.SKOS))
     not_commenced = rdflib.URIRef("https://w3id.org/caregraph/id/status/not-commenced")
     counts: Counter = Counter()

@@ -45,7 +45,7 @@ CENTRAL = 10          # how many of the most central bodies to name
 class DutyFacts:
     iri: str
     label: str
-    sector: str | None
+    sectors: set[str]                     # almost always one; the shapes do not forbid more
     valid_from: dt.date | None
     valid_to: dt.date | None
     status: str | None
@@ -89,9 +89,10 @@ def _load(store: Store) -> Knowledge:
         iri = row["duty"].value
         facts = duties.get(iri)
         if facts is None:
-            facts = duties[iri] = DutyFacts(iri, value(row["label"]), row["sector"].value if row["sector"] else None,
-                                            value(row["from"]), value(row["to"]),
+            facts = duties[iri] = DutyFacts(iri, value(row["label"]), set(), value(row["from"]), value(row["to"]),
                                             row["status"].value if row["status"] else None)
+        if row["sector"] is not None:
+            facts.sectors.add(row["sector"].value)
         if row["theme"] is not None:
             facts.themes.add(row["theme"].value)
     for row in store.select("duty_assignments"):
@@ -188,10 +189,9 @@ def actor_sectors(store: Store, day: dt.date) -> dict[str, str]:
     k = knowledge(store)
     counts: dict[str, Counter] = {}
     for duty in _in_force(k, day):
-        if duty.sector is None or duty.sector == CROSS_SECTOR:
-            continue
         for holder in duty.holders(day, ("accountable", "responsible")):
-            counts.setdefault(holder, Counter())[duty.sector] += 1
+            for sector in duty.sectors - {CROSS_SECTOR}:
+                counts.setdefault(holder, Counter())[sector] += 1
     rank = {s: i for i, s in enumerate(k.sectors)}
     return {actor: min(c, key=lambda s: (-c[s], rank.get(s, 99))) for actor, c in counts.items()}
 
@@ -203,12 +203,11 @@ def matrix(store: Store, day: dt.date) -> dict:
     k = knowledge(store)
     cells: dict[tuple[str, str], list[dict]] = {}
     for duty in _in_force(k, day):
-        if duty.sector is None:
-            continue
         entry = {"id": short_id(duty.iri), "uri": duty.iri, "label": duty.label,
                  "accountable": [_actor_ref(store, h) for h in duty.holders(day)]}
         for theme in duty.themes:
-            cells.setdefault((theme, duty.sector), []).append(entry)
+            for sector in duty.sectors:
+                cells.setdefault((theme, sector), []).append(entry)
     return {
         "sectors": [_ref(k, s) for s in k.sectors],
         "themes": [dict(_ref(k, t), broader=short_id(k.broader[t]) if k.broader.get(t) else None)
@@ -235,18 +234,18 @@ def bridges(store: Store, day: dt.date) -> list[dict]:
     for duty in _in_force(k, day):
         holders = duty.holders(day, ("accountable", "responsible", "consulted", "informed"))
         holder_sectors = {sector_of[h] for h in holders if h in sector_of}
-        why = ["cross-sector duty"] if duty.sector == CROSS_SECTOR else []
+        why = ["cross-sector duty"] if CROSS_SECTOR in duty.sectors else []
         bridging = sorted(duty.themes & k.bridging_themes, key=lambda t: k.labels.get(t, t))
         if bridging:
             why.append("about " + ", ".join(k.labels[t] for t in bridging))
-        ties = holder_sectors | ({duty.sector} if duty.sector and duty.sector != CROSS_SECTOR else set())
+        ties = holder_sectors | (duty.sectors - {CROSS_SECTOR})
         if len(ties) > 1:
             why.append("binds bodies in " + " and ".join(k.labels[s] for s in _ordered(k, ties)))
         if not bridging and len(ties) < 2:
             continue  # a cross-sector duty whose holders all sit in one sector ties nothing together
         found.append({
             "duty": {"id": short_id(duty.iri), "uri": duty.iri, "label": duty.label},
-            "sector": short_id(duty.sector) if duty.sector else None,
+            "sectors": [short_id(s) for s in _ordered(k, duty.sectors)],
             "themes": [short_id(t) for t in sorted(duty.themes)],
             "ties": [short_id(s) for s in _ordered(k, ties)],
             "why": why,
@@ -288,16 +287,16 @@ def gaps(store: Store, day: dt.date, found_bridges: list[dict] | None = None) ->
     out: list[dict] = []
     for theme in k.themes:
         duties = by_theme.get(theme, [])
-        sectors = {d.sector for d in duties if d.sector and d.sector != CROSS_SECTOR}
+        sectors = set().union(*(d.sectors for d in duties)) - {CROSS_SECTOR}
         ties = [set(b["ties"]) for b in found_bridges if short_id(theme) in b["themes"]]
         for a, b in combinations(_ordered(k, sectors), 2):
             if not any({short_id(a), short_id(b)} <= t for t in ties):
                 out.append({"kind": "unbridged-sectors", "theme": _ref(k, theme),
                             "sectors": [short_id(a), short_id(b)],
-                            "duties": sorted(short_id(d.iri) for d in duties if d.sector in (a, b)),
+                            "duties": sorted(short_id(d.iri) for d in duties if d.sectors & {a, b}),
                             "message": f"{k.labels[a]} and {k.labels[b]} both hold duties about {k.labels[theme]}, "
                                        "and no duty in force ties the two together"})
-        all_sectors = {d.sector for d in duties if d.sector}
+        all_sectors = set().union(*(d.sectors for d in duties))
         if len(all_sectors) == 1 and sectors:
             only = next(iter(sectors))
             out.append({"kind": "single-sector-theme", "theme": _ref(k, theme), "sectors": [short_id(only)],

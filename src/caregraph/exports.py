@@ -12,7 +12,7 @@ from pathlib import Path
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "matrix.csv": ("theme_id", "theme", "broader_theme_id", "sector", "duties", "duty_ids", "accountable"),
-    "bridges.csv": ("duty_id", "duty", "sector", "ties", "why", "accountable", "other_holders", "law"),
+    "bridges.csv": ("duty_id", "duty", "sectors", "ties", "why", "accountable", "other_holders", "law"),
     "gaps.csv": ("kind", "subject_id", "subject", "sectors", "duty_ids", "message"),
     "overlaps.csv": ("kind", "subject_id", "subject", "role", "bodies", "message"),
     "single_points_of_failure.csv": ("kind", "actor_id", "actor", "measure"),
@@ -52,7 +52,7 @@ def alignment_tables(result: dict, folder: Path) -> list[Path]:
              _join(dict.fromkeys(a["label"] for d in c["duties"] for a in d["accountable"])))
             for c in result["matrix"]["cells"])),
         _write(folder, "bridges.csv", (
-            (b["duty"]["id"], b["duty"]["label"], b["sector"], _join(b["ties"]), _join(b["why"]),
+            (b["duty"]["id"], b["duty"]["label"], _join(b["sectors"]), _join(b["ties"]), _join(b["why"]),
              _join(h["label"] for h in b["holders"] if h["role"] == "accountable"),
              _join(f"{h['label']} ({h['role']})" for h in b["holders"] if h["role"] != "accountable"),
              _join(law["label"] for law in b["law"]))
