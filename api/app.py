@@ -13,7 +13,8 @@ from fastapi.staticfiles import StaticFiles
 
 from caregraph import __version__
 from caregraph.actors import AmbiguousActor, UnknownActor
-from caregraph.api import actors, duties, escalation, linked_data, locations, pages, responsible, sparql, validate
+from caregraph.api import (actors, alignment, duties, escalation, linked_data, locations, pages, responsible, sparql,
+                           validate)
 from caregraph.api.context import AnswerCache
 from caregraph.api.settings import Settings
 from caregraph.api.sparql_workers import SparqlPool
@@ -21,7 +22,7 @@ from caregraph.duties import UnknownDuty, UnknownFilter
 from caregraph.store import OxigraphStore, StoreError
 
 # One line per area; place-specific endpoints (api/locations.py) go in here too.
-ROUTERS = (sparql, responsible, locations, actors, duties, escalation, validate, linked_data, pages)
+ROUTERS = (sparql, responsible, locations, actors, duties, escalation, alignment, validate, linked_data, pages)
 
 DESCRIPTION = """Who is responsible for what in English adult social care, housing and health.
 

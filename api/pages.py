@@ -136,3 +136,41 @@ def resource_page(request: Request, uri: str, triples: list[ox.Triple]) -> HTMLR
             if t.subject.value == uri or t.subject.value.startswith(uri + "/")]
     return _render(request, "resource.html", title=labels.get(uri, short_id(uri)), uri=uri, rows=rows,
                    labels=labels)
+
+
+# -- policy teams: alignment and a council's profile --------------------------------------------
+
+@router.get("/pages/alignment", response_class=HTMLResponse)
+def alignment_page(request: Request, as_of: str | None = Query(None), from_: str | None = Query(None, alias="from"),
+                   to: str | None = Query(None)) -> HTMLResponse:
+    from caregraph import alignment
+
+    day, problem = _day(as_of)
+    start = end = None
+    try:
+        start = parse_day(from_) if from_ else None
+        end = parse_day(to) if to else None
+        result = None if problem else alignment.alignment(request.app.state.store, day, start, end)
+    except ValueError as exc:
+        problem = str(exc)
+    if problem:
+        return _render(request, "message.html", 400, title="Check the dates", message=problem)
+    counts = {(c["theme"], c["sector"]): c["count"] for c in result["matrix"]["cells"]}
+    top = max(counts.values(), default=0) or 1
+    return _render(request, "alignment.html", title="Alignment of housing, health and care duties", result=result,
+                   counts=counts, top=top, as_of=as_of or "", from_=from_ or "", to=to or "")
+
+
+@router.get("/pages/councils/{council}", response_class=HTMLResponse)
+def council_page(request: Request, council: str, as_of: str | None = Query(None)) -> HTMLResponse:
+    from caregraph import quality
+
+    day, problem = _day(as_of)
+    if problem:
+        return _render(request, "message.html", 400, title="Check the date", message=problem)
+    try:
+        result = quality.council_profile(request.app.state.store, council, day)
+    except quality.QualityError as exc:
+        return not_found(request, str(exc))
+    return _render(request, "council.html", title=f"Quality of care in {result['quality']['area']['label']}",
+                   result=result, area=result["quality"], as_of=as_of or "")

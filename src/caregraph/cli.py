@@ -245,6 +245,152 @@ def cmd_import(args: argparse.Namespace, out) -> int:
     return run_cli(args, out)
 
 
+# -- policy teams: alignment and quality by place -------------------------------------------
+
+def _optional_day(text: str | None):
+    if text is None:
+        return None
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_alignment(args: argparse.Namespace, out) -> int:
+    from caregraph import alignment
+
+    store = _store(args)
+    day, start, end = _day(args), _optional_day(args.from_), _optional_day(args.to)
+    try:
+        result = alignment.alignment(store, day, start, end)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.csv:
+        from caregraph import exports
+
+        for path in exports.alignment_tables(result, Path(args.csv)):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.figures:
+        from caregraph import figures
+
+        for path in [*figures.heatmap(store, day, Path(args.figures)),
+                     *figures.sector_network(store, day, Path(args.figures), result["network"])]:
+            print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        json.dump(result, out, indent=2, ensure_ascii=False)
+        print(file=out)
+        return EXIT_OK
+    _print_alignment(result, out)
+    return EXIT_OK
+
+
+def _print_alignment(result: dict, out) -> None:
+    matrix = result["matrix"]
+    sectors = [s["id"] for s in matrix["sectors"]]
+    counts = {(c["theme"], c["sector"]): c["count"] for c in matrix["cells"]}
+    print(f"Alignment of housing, health and care duties as of {result['as_of']}\n", file=out)
+    print(f"{'theme':<40}" + "".join(f"{s:>14}" for s in sectors), file=out)
+    for theme in matrix["themes"]:
+        name = ("  " if theme["broader"] else "") + theme["label"]
+        print(f"{name[:40]:<40}" + "".join(f"{counts[theme['id'], s]:>14}" for s in sectors), file=out)
+    print(f"\nBridges: {len(result['bridges'])} duties tie sectors together", file=out)
+    for edge in result["network"]["edges"]:
+        print(f"  {edge['source']} - {edge['target']}: {edge['bridges']}", file=out)
+    for bridge in result["bridges"]:
+        print(f"  {bridge['duty']['label']}  [{', '.join(bridge['ties'])}]  ({'; '.join(bridge['why'])})", file=out)
+    print(f"\nGaps: {len(result['gaps'])}", file=out)
+    for gap in result["gaps"]:
+        print(_wrap(f"[{gap['kind']}] {gap['message']}", "  "), file=out)
+    print(f"\nOverlaps: {len(result['overlaps'])}", file=out)
+    for overlap in result["overlaps"]:
+        print(_wrap(f"[{overlap['kind']}] {overlap['message']}", "  "), file=out)
+    spof = result["single_points_of_failure"]
+    print("\nSingle points of failure in the accountability network:", file=out)
+    print(_wrap("articulation points: " + ", ".join(f"{a['label']} ({a['separates']} parts without it)"
+                                                     for a in spof["articulation_points"]), "  "), file=out)
+    print(_wrap("most central: " + ", ".join(f"{a['label']} ({a['betweenness']})" for a in spof["central"]), "  "),
+          file=out)
+    if "changes" in result:
+        changes = result["changes"]
+        print(f"\nWhat changed after {changes['from']} up to {changes['to']}: {len(changes['items'])}", file=out)
+        for change in changes["items"]:
+            law = "; ".join(law["label"] for law in change["law"]) or "no law recorded"
+            print(_wrap(f"{change['date']} [{change['kind']}] {change['message']}  (law: {law})", "  "), file=out)
+
+
+def cmd_quality(args: argparse.Namespace, out) -> int:
+    from caregraph import quality
+
+    store = _store(args)
+    day = _day(args)
+    try:
+        if args.council:
+            result = quality.council_profile(store, args.council, day)
+            area = result["quality"]
+        elif args.icb:
+            result = area = quality.icb_quality(store, args.icb, day)
+        else:
+            result = area = quality.national(store, day)
+            result["councils"] = quality.councils_table(store, day)
+    except quality.QualityError as exc:
+        raise CliError(str(exc), EXIT_NOTHING) from None
+    if args.csv:
+        from caregraph import exports
+
+        for path in exports.quality_tables(Path(args.csv), result.get("councils"), area):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.figures:
+        from caregraph import figures
+
+        for path in figures.quality_chart(store, day, Path(args.figures)):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        json.dump(result, out, indent=2, ensure_ascii=False)
+        print(file=out)
+        return EXIT_OK
+    _print_quality(area, out)
+    for entry in result.get("who_acts", []):
+        if entry is result["who_acts"][0]:
+            print("\nWho must act here when a service fails:", file=out)
+        bodies = ", ".join(b["label"] for b in entry["bodies"])
+        print(_wrap(f"[{', '.join(entry['themes'])}] {entry['duty']['label']}: {bodies}", "  "), file=out)
+    for council in result.get("councils", []):
+        if council is result["councils"][0]:
+            print(f"\n{'council':<48}{'locations':>10}{'rated':>7}{'RI+Inad.':>10}{'share':>8}", file=out)
+        print(f"{council['council']['label'][:47]:<48}{council['locations']:>10}{council['rated']:>7}"
+              f"{council['inadequate_or_requires_improvement']:>10}"
+              f"{_percent(council['share_inadequate_or_requires_improvement']):>8}", file=out)
+    return EXIT_OK
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share * 100:.1f}%"
+
+
+def _print_quality(area: dict, out) -> None:
+    name = area["area"]["label"] + (f" ({area['area']['id']})" if area["area"].get("id") else "")
+    print(f"Quality of registered services in {name}, as of {area['as_of']}", file=out)
+    ratings = ", ".join(f"{k} {v}" for k, v in area["ratings"].items())
+    print(f"  {area['locations']} locations: {ratings}", file=out)
+    line = (f"  rated Inadequate or Requires improvement: {area['inadequate_or_requires_improvement']} of "
+            f"{area['rated']} rated ({_percent(area['share_inadequate_or_requires_improvement'])})")
+    if "england" in area:
+        line += (f"; England {_percent(area['england']['share_inadequate_or_requires_improvement'])}"
+                 + (f", {area['difference_points']:+.1f} points" if area["difference_points"] is not None else ""))
+    print(line, file=out)
+    print(f"  care home beds: {area['beds']}, of which in homes rated Inadequate or Requires improvement: "
+          f"{area['beds_in_inadequate_or_requires_improvement']}", file=out)
+    for note in area.get("notes", []):
+        print(_wrap(f"note: {note}", "  "), file=out)
+    print(f"\n  {'service type':<34}{'locations':>10}{'rated':>7}{'RI+Inad.':>10}{'share':>8}{'England':>9}"
+          f"{'beds':>7}", file=out)
+    for s in area["service_types"]:
+        england = _percent(s.get("england_share")) if "england_share" in s else ""
+        print(f"  {s['service_type']['label'][:33]:<34}{s['locations']:>10}{s['rated']:>7}"
+              f"{s['inadequate_or_requires_improvement']:>10}"
+              f"{_percent(s['share_inadequate_or_requires_improvement']):>8}{england:>9}{s['beds']:>7}", file=out)
+
+
 def cmd_serve(args: argparse.Namespace, out) -> int:
     from caregraph.api.server import run_cli
 
@@ -315,6 +461,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="the date the file describes (default: from the file, else today)")
     p.add_argument("--with-names", action="store_true",
                    help="also store personal names of managers and nominated individuals")
+
+    p = command("alignment", cmd_alignment,
+                "for policy teams: where housing, health and care duties meet, miss, overlap and change")
+    p.add_argument("--as-of", help="the law as it stood on this date (YYYY-MM-DD; default today)")
+    p.add_argument("--from", dest="from_", metavar="DATE", help="with --to: what changed after this date")
+    p.add_argument("--to", metavar="DATE", help="with --from: what changed up to this date")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--csv", metavar="DIR", help="also write the tables as CSV files into DIR")
+    p.add_argument("--figures", metavar="DIR", help="also draw the heatmap (SVG, PNG) and sector network (SVG) in DIR")
+
+    p = command("quality", cmd_quality,
+                "quality of registered services by place, from the imported CQC registers, beside who must act")
+    p.add_argument("--council", metavar="NAME|GSS", help="a council with adult social services responsibilities")
+    p.add_argument("--icb", metavar="NAME|GSS|ODS", help="an integrated care board")
+    p.add_argument("--as-of", help="the registers as they stood on this date (YYYY-MM-DD; default today)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--csv", metavar="DIR", help="also write the tables as CSV files into DIR")
+    p.add_argument("--figures", metavar="DIR", help="also draw the quality-by-council chart (SVG, PNG) in DIR")
 
     p = command("serve", cmd_serve, "serve the JSON API, SPARQL endpoint and pages over HTTP")
     p.add_argument("--host", default="127.0.0.1")

@@ -18,7 +18,7 @@ from pathlib import Path
 from caregraph.importers import ids
 from caregraph.importers.common import (CQC_ATTRIBUTION, OGL, ImportFailed, ImportReport, Progress, Staging, day,
                                         parse_date)
-from caregraph.importers.linking import P_FROM, P_TO, Linker, LocationRecord
+from caregraph.importers.linking import P_FROM, P_TO, Linker, LocationRecord, beds
 from caregraph.store import Store
 
 LICENCE, ATTRIBUTION = OGL, CQC_ATTRIBUTION
@@ -111,7 +111,7 @@ def _location(linker: Linker, where: str, record: dict) -> bool:
         also_known_as=str(record.get("alsoKnownAs") or ""), postcode=str(record.get("postalCode") or ""),
         service_types=[str(s.get("description") or s.get("name") or "") for s in record.get("gacServiceTypes") or []],
         activities=[str(a.get("code") or a.get("name") or "") for a in record.get("regulatedActivities") or []],
-        rating=str(overall.get("rating") or ""),
+        rating=str(overall.get("rating") or ""), beds=beds(str(record.get("numberOfBeds") or "")),
         registered_from=parse_date(str(record.get("registrationDate") or "")),
         registered_to=parse_date(str(record.get("deregistrationDate") or "")),
         icb_gss=str(record.get("onspdIcbCode") or ""), ods_code=str(record.get("odsCode") or ""),

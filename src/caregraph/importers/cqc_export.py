@@ -19,7 +19,7 @@ from pathlib import Path
 from caregraph.importers import spreadsheet
 from caregraph.importers.common import (CQC_ATTRIBUTION, OGL, ImportFailed, ImportReport, Progress, Record, Staging,
                                         csv_records, file_date, parse_date)
-from caregraph.importers.linking import Linker, LocationRecord, split_list
+from caregraph.importers.linking import Linker, LocationRecord, beds, split_list
 from caregraph.store import Store
 
 LICENCE, ATTRIBUTION = OGL, CQC_ATTRIBUTION
@@ -37,6 +37,7 @@ FIELDS = {
     "registered_to": ("location hsca end date",),
     "rating": ("location latest overall rating",),
     "service_types": ("service types",),
+    "beds": ("care homes beds",),
     "also_known_as": ("location also known as",),
     "ods_code": ("location ods code",),
     "nominated_individual": ("provider nominated individual name",),
@@ -143,7 +144,7 @@ def _row(linker: Linker, record: Record, where: dict[str, int], activity_flags: 
         location_id=get("location_id"), provider_id=get("provider_id"), name=get("name"),
         council_name=get("local_authority"), provider_name=get("provider_name"),
         also_known_as=get("also_known_as"), postcode=get("postcode"), service_types=service_types,
-        activities=flagged(activity_flags), rating=get("rating"),
+        activities=flagged(activity_flags), rating=get("rating"), beds=beds(get("beds")),
         registered_from=parse_date(get("registered_from")),
         registered_to=parse_date(get("registered_to")),
         ods_code=get("ods_code"), manager=manager, nominated_individual=nominated))

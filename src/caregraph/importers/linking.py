@@ -12,7 +12,7 @@ import pyoxigraph as ox
 
 from caregraph import places
 from caregraph.importers import ids
-from caregraph.importers.common import TYPE, ImportReport, Staging, day, node, text
+from caregraph.importers.common import TYPE, ImportReport, Staging, day, integer, node, text
 from caregraph.namespaces import ACTOR, CG, FOAF, ORG, RDFS, SKOS
 from caregraph.store import Store
 
@@ -24,6 +24,7 @@ P_CQC, P_PROVIDER, P_COUNCIL, P_ICB = node(CG + "cqcId"), node(CG + "provider"),
 P_POSTCODE, P_FROM, P_TO = node(CG + "postcode"), node(CG + "validFrom"), node(CG + "validTo")
 P_ACTIVITY, P_SERVICE, P_RATING = node(CG + "regulatedActivity"), node(CG + "serviceType"), node(CG + "overallRating")
 P_ODS, P_PLAYS, P_MATCH = node(CG + "odsCode"), node(CG + "playsRole"), node(SKOS + "exactMatch")
+P_BEDS = node(CG + "careHomeBeds")
 LOCATION_CLASS, PROVIDER_CLASS = node(CG + "CareLocation"), node(CG + "CareProvider")
 ORG_POST, ORG_ROLE = node(ORG + "Post"), node(ORG + "role")
 ORG_POST_IN, ORG_HELD_BY = node(ORG + "postIn"), node(ORG + "heldBy")
@@ -44,6 +45,7 @@ class LocationRecord:
     service_types: list[str] = field(default_factory=list)
     activities: list[str] = field(default_factory=list)      # names or API codes
     rating: str = ""
+    beds: int | None = None           # care home beds; None or 0: not a care home, or the source does not say
     registered_from: dt.date | None = None
     registered_to: dt.date | None = None
     icb_gss: str = ""
@@ -169,6 +171,8 @@ class Linker:
                 add(loc, P_RATING, text(rating))
             else:
                 self.report.note(f"{where}: rating {record.rating!r} is not one CQC gives; left out")
+        if record.beds:
+            add(loc, P_BEDS, integer(record.beds))
         if record.registered_from:
             add(loc, P_FROM, day(record.registered_from))
         if record.registered_to:
@@ -244,6 +248,12 @@ class Linker:
             self.report.note(f"{len(found)} location(s) have a different council or postcode in <{graph}> "
                              f"(as of {as_of}): {examples}; each import keeps the record of its own date, and "
                              "a place answer uses the one that fits the date asked")
+
+
+def beds(text: str) -> int | None:
+    """A count of beds as a register writes it ("12", "0", blank); anything else is not a count."""
+    text = text.strip()
+    return int(text) if text.isdigit() else None
 
 
 def split_list(value: str, separator: str) -> list[str]:
