@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from caregraph import __version__
 from caregraph.actors import AmbiguousActor, UnknownActor
 from caregraph.api import actors, duties, escalation, linked_data, locations, pages, responsible, sparql, validate
 from caregraph.api.context import AnswerCache
+from caregraph.api.limits import BodyLimit
 from caregraph.api.settings import Settings
 from caregraph.api.sparql_workers import SparqlPool
 from caregraph.duties import UnknownDuty, UnknownFilter
@@ -58,7 +60,7 @@ def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAP
     settings = settings or Settings()
     pool = SparqlPool(store.raw, size=settings.sparql_workers, timeout=settings.query_timeout,
                       result_limit=settings.result_limit, store_path=settings.store_path,
-                      worker_memory=settings.worker_memory)
+                      worker_memory=settings.worker_memory, network=bool(settings.federation))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -75,8 +77,10 @@ def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAP
     app.state.pool = pool
     app.state.answers = AnswerCache(settings.answer_cache)
     app.state.results = sparql.ResultCache(settings.sparql_cache)
+    app.state.update_lock = asyncio.Lock()
     # Added first, so it runs inside CORS: answered queries still carry the CORS headers.
     app.add_middleware(sparql.QueryEndpoint, service=app)
+    app.add_middleware(BodyLimit, limit=settings.upload_limit)  # outside every reader of a body
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],
                        allow_headers=["Accept", "Content-Type"], expose_headers=["Link"])
     _errors(app)
