@@ -52,7 +52,7 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(StoreError)
     async def store_error(_: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": f"the store could not answer: {exc}"}, status_code=502)
+        return JSONResponse({"detail": sparql.public(f"the store could not answer: {exc}")}, status_code=502)
 
 
 def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAPI:

@@ -77,7 +77,7 @@ def _limits(request: Request) -> dict[str, str]:
 
 
 # An absolute file path (not the path of an IRI: no scheme, host or word just before it).
-_FILE_PATH = re.compile(r"(?<![\w:/.\-])/(?:[\w.\-]+/)+[\w.\-]*")
+_FILE_PATH = re.compile(r"(?<![\w:/.\-<])/(?:[\w.\-]+/)+[\w.\-]*")
 
 
 def public(message: str) -> str:
