@@ -318,7 +318,9 @@ async def _run_update(request: Request, update: str, using: list[str], using_nam
         sparql_guard.check_update(update, base, settings.federation)
         update = sparql_update.apply_dataset(update, using, using_named)
         async with request.app.state.update_lock:  # one at a time, so the rehearsal sees what the update will
-            if sparql_update.reads_store(update):
+            # Rehearsed: an update that reads the store (for the time limit), and one that could reach
+            # out (its rehearsal cannot open a socket: a LOAD or SERVICE the check missed is caught there).
+            if sparql_update.reads_store(update) or sparql_guard.may_reach_out(update):
                 await asyncio.get_running_loop().run_in_executor(None, functools.partial(
                     sparql_update.rehearse, store.raw, settings.store_path, update, base, settings.query_timeout,
                     bool(settings.federation)))

@@ -79,10 +79,15 @@ def check_query(query: str, base_iri: str | None, allowed: frozenset[str]) -> No
     _check(_remote(parsed.algebra), allowed)
 
 
+def may_reach_out(update: str) -> bool:
+    """Whether an update could hold a LOAD or SERVICE: the keyword must appear as plain text."""
+    text = update.lower()
+    return "service" in text or "load" in text
+
+
 def check_update(update: str, base_iri: str | None, allowed: frozenset[str]) -> None:
     """Raise Refused if the update has a LOAD or SERVICE reaching an IRI not in `allowed`."""
-    text = update.lower()
-    if "service" not in text and "load" not in text:
+    if not may_reach_out(update):
         return
     try:
         parsed = translateUpdate(parseUpdate(_as_rdflib_reads_it(update)), base=base_iri)

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 import pytest
 
 from caregraph.api import sandbox
+from caregraph.api.sparql_update import UpdateRefused, rehearse
 from fixtures.api.live_server import LiveServer
 
 TOKEN = "outbound-test-token"
@@ -209,6 +210,18 @@ def test_a_sandboxed_process_cannot_reach_the_listener_even_if_asked_directly(li
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "seccomp filters are not available here"
     assert said.startswith("refused"), said
     assert listener.connections == 0
+
+
+@pytest.mark.parametrize("update", ["LOAD <{url}>", "LOAD SILENT <{url}> INTO GRAPH <urn:g>",
+                                    "INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}"])
+def test_an_update_the_check_missed_is_stopped_by_its_rehearsal(listener, update):
+    """The rehearsal runs without internet sockets: an update that tries to reach out is
+    killed there and refused, before the server would run it."""
+    s = ox.Store()
+    with pytest.raises(UpdateRefused) as refused:
+        rehearse(s, None, update.format(url=listener.url), None, 10, federation=False)
+    assert refused.value.status == 400 and "reach another server" in refused.value.message
+    assert listener.connections == 0 and len(s) == 0
 
 
 def test_an_operator_can_allow_named_endpoints_and_only_those():
