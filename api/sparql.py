@@ -358,6 +358,8 @@ def service_description(request: Request) -> Response:
                ox.Triple(default, ox.NamedNode(RDF_TYPE), sd("Graph"))]
     if settings.update_token:
         triples.append(ox.Triple(node, sd("supportedLanguage"), sd("SPARQL11Update")))
+    if settings.federation:  # SERVICE works, to the endpoints the operator allows
+        triples.append(ox.Triple(node, sd("feature"), sd("BasicFederatedQuery")))
     for name in _RESULT_FORMAT_IRIS:
         triples.append(ox.Triple(node, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name)))
     for i, graph in enumerate(request.app.state.store.graphs()):

@@ -235,6 +235,8 @@ def test_an_operator_can_allow_named_endpoints_and_only_those():
         assert reached.status_code == 200, reached.text
         assert "http://example.org/far" in reached.text
         assert allowed.connections == 1
+        description = httpx.get(live.url + "/sparql", headers={"Accept": "text/turtle"}).text
+        assert "BasicFederatedQuery" in description
         refused = httpx.get(live.url + "/sparql", timeout=30,
                             params={"query": f"SELECT ?s WHERE {{ SERVICE <{other.url}> {{ ?s ?p ?o }} }}"})
         assert refused.status_code == 400 and "not allowed" in refused.text
