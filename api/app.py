@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from caregraph.actors import AmbiguousActor, UnknownActor
 from caregraph.api import (actors, alignment, duties, escalation, linked_data, locations, pages, responsible, sparql,
                            validate)
 from caregraph.api.context import AnswerCache
+from caregraph.api.limits import BodyLimit
 from caregraph.api.settings import Settings
 from caregraph.api.sparql_workers import SparqlPool
 from caregraph.duties import UnknownDuty, UnknownFilter
@@ -51,7 +53,7 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(StoreError)
     async def store_error(_: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": f"the store could not answer: {exc}"}, status_code=502)
+        return JSONResponse({"detail": sparql.public(f"the store could not answer: {exc}")}, status_code=502)
 
 
 def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAPI:
@@ -59,7 +61,7 @@ def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAP
     settings = settings or Settings()
     pool = SparqlPool(store.raw, size=settings.sparql_workers, timeout=settings.query_timeout,
                       result_limit=settings.result_limit, store_path=settings.store_path,
-                      worker_memory=settings.worker_memory)
+                      worker_memory=settings.worker_memory, network=bool(settings.federation))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -76,8 +78,10 @@ def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAP
     app.state.pool = pool
     app.state.answers = AnswerCache(settings.answer_cache)
     app.state.results = sparql.ResultCache(settings.sparql_cache)
+    app.state.update_lock = asyncio.Lock()
     # Added first, so it runs inside CORS: answered queries still carry the CORS headers.
     app.add_middleware(sparql.QueryEndpoint, service=app)
+    app.add_middleware(BodyLimit, limit=settings.upload_limit)  # outside every reader of a body
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],
                        allow_headers=["Accept", "Content-Type"], expose_headers=["Link"])
     _errors(app)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
-from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from caregraph.api.app import create_app
+from caregraph.api.limits import LimitedH11Protocol
 from caregraph.api.settings import Settings
 from caregraph.build import BuildError, open_store
 
@@ -27,8 +27,8 @@ EXIT_OK, EXIT_USAGE = 0, 2
 HTTP_PROTOCOL = "caregraph.api.server:NoDelayHTTPProtocol"
 
 
-class NoDelayHTTPProtocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
-    """uvicorn's HTTP protocol with Nagle's algorithm off on every connection.
+class NoDelayHTTPProtocol(LimitedH11Protocol):
+    """uvicorn's HTTP/1.1 protocol, with limits.py's limits, and Nagle's algorithm off on every connection.
 
     With --workers N uvicorn binds the listening socket itself with protocol number 0, and
     asyncio then leaves TCP_NODELAY unset on the connections it accepts: a response written

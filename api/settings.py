@@ -42,6 +42,9 @@ class Settings:
     # Bytes of complete SPARQL results kept for repeated queries (0: none); a write makes them misses.
     sparql_cache: int = 64 * 2**20
     store_path: Path | None = None
+    # Remote IRIs that SPARQL may reach: SERVICE endpoints and LOAD sources, exactly as written.
+    # Empty (the default): no query or update makes any request to another server.
+    federation: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -55,6 +58,7 @@ class Settings:
             "worker_memory": _env_int("CAREGRAPH_WORKER_MEMORY", cls.worker_memory),
             "answer_cache": _env_int("CAREGRAPH_ANSWER_CACHE", cls.answer_cache),
             "sparql_cache": _env_int("CAREGRAPH_SPARQL_CACHE", cls.sparql_cache),
+            "federation": frozenset(os.environ.get("CAREGRAPH_FEDERATION", "").replace(",", " ").split()),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -4,12 +4,17 @@ application/sparql-query, updates behind a bearer token, and a service descripti
 Queries run in killable worker processes (sparql_workers.py) with the configured time
 limit; results stream, and a result over the byte limit ends with a truncation marker
 (sparql_output.py). Response headers `Caregraph-Time-Limit` (seconds) and
-`Caregraph-Result-Limit` (bytes) state the limits.
+`Caregraph-Result-Limit` (bytes) state the limits. Updates: sparql_update.py. Relative
+IRIs in a query or update resolve against the endpoint's own URL. No query or update
+reaches another server unless the operator allows it (sparql_guard.py, sandbox.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hmac
+import logging
 import re
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -20,12 +25,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from caregraph.api import negotiation
+from caregraph.api import negotiation, sparql_guard, sparql_update
 from caregraph.api.sparql_output import GRAPH_FORMATS, OFFERS, RDF_FORMATS, RESULT_FORMATS
 from caregraph.api.settings import Settings
 from caregraph.api.sparql_workers import Execution, Job, QueryFailed
 from caregraph.store import StoreError
 
+log = logging.getLogger("caregraph.api")
 router = APIRouter(tags=["sparql"])
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -33,7 +39,7 @@ FORMATS_NS = "http://www.w3.org/ns/formats/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _RESULT_FORMAT_IRIS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                        "Turtle", "N-Triples", "RDF_XML", "JSON-LD"]
-# Strings, IRIs and comments, so a keyword is only seen where it is a keyword.
+# Strings, IRIs and comments, so a function name is only seen where it is one (for the result cache).
 _TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
                      r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*|[?$]?[A-Za-z_][\w\-.:]*", re.S)
 
@@ -42,7 +48,9 @@ QUERY_BODY = {
         "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
             "query": {"type": "string"}, "update": {"type": "string"},
             "default-graph-uri": {"type": "array", "items": {"type": "string"}},
-            "named-graph-uri": {"type": "array", "items": {"type": "string"}}}}},
+            "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+            "using-graph-uri": {"type": "array", "items": {"type": "string"}},
+            "using-named-graph-uri": {"type": "array", "items": {"type": "string"}}}}},
         "application/sparql-query": {"schema": {"type": "string"}},
         "application/sparql-update": {"schema": {"type": "string"}},
     }
@@ -52,7 +60,8 @@ RESULTS = {
                          "(Turtle, N-Triples, RDF/XML, JSON-LD) by Accept; the service description without a query",
           "content": {t.split(";")[0]: {} for t in dict.fromkeys(
               f.media_type for f in (*RESULT_FORMATS.values(), *GRAPH_FORMATS.values()))}},
-    400: {"description": "malformed query, with the parser's message", "content": {"text/plain": {}}},
+    400: {"description": "malformed query, a repeated `query`, or a SERVICE this endpoint does not make, "
+                         "with the reason", "content": {"text/plain": {}}},
     406: {"description": "no acceptable format for this kind of result", "content": {"text/plain": {}}},
     503: {"description": "the query ran past the time limit and was stopped", "content": {"text/plain": {}}},
 }
@@ -67,8 +76,45 @@ def _limits(request: Request) -> dict[str, str]:
     return limits(request.app.state.settings)
 
 
+# An absolute file path (not the path of an IRI: no scheme, host or word just before it).
+_FILE_PATH = re.compile(r"(?<![\w:/.\-<])/(?:[\w.\-]+/)+[\w.\-]*")
+
+
+def public(message: str) -> str:
+    """An error message as a client may see it: no file paths of this machine."""
+    return _FILE_PATH.sub("(a file of this server)", message)
+
+
 def _error(status: int, message: str, request: Request) -> PlainTextResponse:
-    return PlainTextResponse(message + "\n", status_code=status, headers=_limits(request))
+    return PlainTextResponse(public(message) + "\n", status_code=status, headers=_limits(request))
+
+
+def base_iri(scope: Scope) -> str:
+    """The endpoint's own URL, as the client addressed it: the base IRI of its queries and updates."""
+    host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+    candidate = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
+    try:
+        ox.NamedNode(candidate)
+    except ValueError:  # a Host header that is no host: fall back to the address that was reached
+        server = scope.get("server") or ("localhost", None)
+        port = f":{server[1]}" if server[1] else ""
+        candidate = f"{scope.get('scheme', 'http')}://{server[0]}{port}{scope['path']}"
+    return candidate
+
+
+def _one(name: str, values: list[str]) -> str:
+    """The single value of a parameter the protocol allows once; QueryFailed(400) if repeated."""
+    if len(values) > 1:
+        raise QueryFailed(400, f"the request has {len(values)} '{name}' parameters; send exactly one")
+    return values[0]
+
+
+def _utf8_only(content_type: str) -> None:
+    """QueryFailed(415) for a body declared in a character set other than UTF-8 (the protocol's only one)."""
+    for param in content_type.split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise QueryFailed(415, f"the body must be UTF-8; this request declares charset={value.strip()}")
 
 
 def _graphs(name: str, values: list[str]) -> list[str]:
@@ -89,17 +135,15 @@ def _words(query: str) -> set[str]:
     return {m.group(0).upper() for m in _TOKENS.finditer(query)}
 
 
-def uses_service(query: str) -> bool:
-    """Whether the query asks for a remote SERVICE (refused: the server must not fetch URLs for clients)."""
-    return "SERVICE" in _words(query)
-
-
 def make_job(query: str, accept: str | None, default_graphs: list[str], named_graphs: list[str],
-             words: set[str] | None = None) -> Job:
-    """A query job, or QueryFailed(400) for SERVICE or a dataset IRI that is not an IRI."""
-    if "SERVICE" in (_words(query) if words is None else words):
-        raise QueryFailed(400, "SERVICE (federated query) is not allowed on this endpoint")
-    return Job(query, accept, _graphs("default-graph-uri", default_graphs), _graphs("named-graph-uri", named_graphs))
+             base: str, federation: frozenset[str]) -> Job:
+    """A query job, or QueryFailed(400) for a SERVICE not allowed or a dataset IRI that is not an IRI."""
+    try:
+        sparql_guard.check_query(query, base, federation)
+    except sparql_guard.Refused as exc:
+        raise QueryFailed(400, str(exc)) from None
+    return Job(query, accept, _graphs("default-graph-uri", default_graphs), _graphs("named-graph-uri", named_graphs),
+               base)
 
 
 class ResultCache:
@@ -155,47 +199,49 @@ class QueryEndpoint:
         params = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         default_graphs, named_graphs = params.get("default-graph-uri", []), params.get("named-graph-uri", [])
-        if scope["method"] != "POST":
-            if "query" not in params or "update" in params:
-                await self.app(scope, receive, send)
-                return
-            query = params["query"][0]
-        else:
-            kind = headers.get("content-type", "").split(";")[0].strip().lower()
-            if kind not in ("application/sparql-query", "application/x-www-form-urlencoded"):
-                await self.app(scope, receive, send)
-                return
-            limit = self.service.state.settings.upload_limit
-            body = await _read_body(receive, limit, headers.get("content-length"))
-            if body is None:
-                await self._plain(send, 413, f"the request body is larger than this server's limit of {limit} bytes")
-                return
-            if kind == "application/x-www-form-urlencoded":
-                form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-                if "query" not in form or "update" in form:
-                    await self.app(scope, _replay(body), send)
-                    return
-                query = form["query"][0]
-                default_graphs = default_graphs + form.get("default-graph-uri", [])
-                named_graphs = named_graphs + form.get("named-graph-uri", [])
-            else:
-                try:
-                    query = body.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    await self._plain(send, 400, f"the body is not UTF-8: {exc}")
-                    return
-        words = _words(query)
-        accept = headers.get("accept")
-        key = None
-        if self.results.budget and not words & VOLATILE:
-            key = (self.service.state.store.generation, query, accept, tuple(default_graphs), tuple(named_graphs))
-            hit = self.results.get(key)
-            if hit is not None:
-                await self._whole(send, *hit)
-                return
         try:
+            if scope["method"] != "POST":
+                if "query" not in params or "update" in params:
+                    await self.app(scope, receive, send)
+                    return
+                query = _one("query", params["query"])
+            else:
+                content_type = headers.get("content-type", "")
+                kind = content_type.split(";")[0].strip().lower()
+                if kind not in ("application/sparql-query", "application/x-www-form-urlencoded"):
+                    await self.app(scope, receive, send)
+                    return
+                body = await _read_body(receive)  # BodyLimit stops it past the upload limit
+                if kind == "application/x-www-form-urlencoded":
+                    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+                    if "update" in form or "update" in params or ("query" not in form and "query" not in params):
+                        await self.app(scope, _replay(body), send)
+                        return
+                    query = _one("query", params.get("query", []) + form.get("query", []))
+                    default_graphs = default_graphs + form.get("default-graph-uri", [])
+                    named_graphs = named_graphs + form.get("named-graph-uri", [])
+                else:
+                    _utf8_only(content_type)
+                    if "query" in params:
+                        raise QueryFailed(400, "the query is the body of this request: do not also send a "
+                                               "'query' parameter")
+                    try:
+                        query = body.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise QueryFailed(400, f"the body is not UTF-8: {exc}") from None
+            words = _words(query)
+            accept = headers.get("accept")
+            base = base_iri(scope)
+            key = None
+            if self.results.budget and not words & VOLATILE:
+                key = (self.service.state.store.generation, query, accept, tuple(default_graphs), tuple(named_graphs),
+                       base)
+                hit = self.results.get(key)
+                if hit is not None:
+                    await self._whole(send, *hit)
+                    return
             execution = await self.service.state.pool.execute(
-                make_job(query, accept, default_graphs, named_graphs, words))
+                make_job(query, accept, default_graphs, named_graphs, base, self.service.state.settings.federation))
         except QueryFailed as exc:
             await self._plain(send, exc.status, exc.message)
             return
@@ -216,7 +262,7 @@ class QueryEndpoint:
         await send({"type": "http.response.body", "body": body})
 
     async def _plain(self, send: Send, status: int, message: str) -> None:
-        body = (message + "\n").encode("utf-8")
+        body = (public(message) + "\n").encode("utf-8")
         await send({"type": "http.response.start", "status": status,
                     "headers": [*self._headers("text/plain; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode())]})
@@ -233,18 +279,13 @@ class QueryEndpoint:
             await chunks.aclose()  # a client gone mid-stream: the pool stops the worker
 
 
-async def _read_body(receive: Receive, limit: int, declared: str | None) -> bytes | None:
-    """The request body, or None when it is over `limit` bytes (read no further than that)."""
-    if declared and declared.isdigit() and int(declared) > limit:
-        return None
-    parts, size, more = [], 0, True
+async def _read_body(receive: Receive) -> bytes:
+    parts, more = [], True
     while more:
         message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        parts.append(chunk)
+        if message["type"] == "http.disconnect":
+            raise QueryFailed(400, "the client closed the connection before the body was complete")
+        parts.append(message.get("body", b""))
         more = message.get("more_body", False)
     return b"".join(parts)
 
@@ -262,7 +303,7 @@ def _replay(body: bytes) -> Receive:
     return receive
 
 
-async def _run_update(request: Request, update: str) -> Response:
+async def _run_update(request: Request, update: str, using: list[str], using_named: list[str]) -> Response:
     settings = request.app.state.settings
     if not settings.update_token:
         return _error(403, "this endpoint is read-only: SPARQL updates are refused (no update token is configured)",
@@ -271,15 +312,28 @@ async def _run_update(request: Request, update: str) -> Response:
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), settings.update_token.encode()):
         return _error(403, "SPARQL updates need this server's update token, sent as 'Authorization: Bearer <token>'",
                       request)
-    if uses_service(update):
-        return _error(400, "SERVICE (federated query) is not allowed on this endpoint", request)
+    base = base_iri(request.scope)
     store = request.app.state.store
     try:
-        await request.app.state.pool.exclusive(lambda: store.update(update))
+        sparql_guard.check_update(update, base, settings.federation)
+        update = sparql_update.apply_dataset(update, using, using_named)
+        async with request.app.state.update_lock:  # one at a time, so the rehearsal sees what the update will
+            # Rehearsed: an update that reads the store (for the time limit), and one that could reach
+            # out (its rehearsal cannot open a socket: a LOAD or SERVICE the check missed is caught there).
+            if sparql_update.reads_store(update) or sparql_guard.may_reach_out(update):
+                await asyncio.get_running_loop().run_in_executor(None, functools.partial(
+                    sparql_update.rehearse, store.raw, settings.store_path, update, base, settings.query_timeout,
+                    bool(settings.federation)))
+            await request.app.state.pool.exclusive(lambda: store.update(update, base_iri=base))
+    except sparql_guard.Refused as exc:
+        return _error(400, str(exc), request)
+    except sparql_update.UpdateRefused as exc:
+        return _error(exc.status, exc.message, request)
     except StoreError as exc:
         return _error(400, str(exc), request)
-    except OSError as exc:
-        return _error(500, f"the update failed: {exc}", request)
+    except OSError:
+        log.exception("a SPARQL update failed")
+        return _error(500, "the update failed in the store; the server's log has the details", request)
     return Response(status_code=204, headers=_limits(request))
 
 
@@ -304,6 +358,8 @@ def service_description(request: Request) -> Response:
                ox.Triple(default, ox.NamedNode(RDF_TYPE), sd("Graph"))]
     if settings.update_token:
         triples.append(ox.Triple(node, sd("supportedLanguage"), sd("SPARQL11Update")))
+    if settings.federation:  # SERVICE works, to the endpoints the operator allows
+        triples.append(ox.Triple(node, sd("feature"), sd("BasicFederatedQuery")))
     for name in _RESULT_FORMAT_IRIS:
         triples.append(ox.Triple(node, sd("resultFormat"), ox.NamedNode(FORMATS_NS + name)))
     for i, graph in enumerate(request.app.state.store.graphs()):
@@ -331,27 +387,38 @@ async def sparql_get(request: Request) -> Response:
 
 async def sparql_post(request: Request) -> Response:
     """POST /sparql with an update, or a body QueryEndpoint could not take as a query."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    limit = request.app.state.settings.upload_limit
-    if kind == "application/x-www-form-urlencoded":
-        form = await request.form()
-        query, update = form.get("query"), form.get("update")
-        if query is not None and update is not None:
-            return _error(400, "send either query or update, not both", request)
-        if update is None:
-            return _error(400, "the form has no 'query' (or 'update') field", request)
-        return await _run_update(request, str(update))
-    if kind == "application/sparql-update":
-        body = await request.body()
-        if len(body) > limit:
-            return _error(413, f"the request body is larger than this server's limit of {limit} bytes", request)
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return _error(400, f"the body is not UTF-8: {exc}", request)
-        return await _run_update(request, text)
-    return _error(415, "POST a form (application/x-www-form-urlencoded), application/sparql-query or "
-                       "application/sparql-update", request)
+    content_type = request.headers.get("content-type", "")
+    kind = content_type.split(";")[0].strip().lower()
+    params = request.query_params
+    using, using_named = params.getlist("using-graph-uri"), params.getlist("using-named-graph-uri")
+    try:
+        if kind == "application/x-www-form-urlencoded":
+            form = await request.form()
+            queries = params.getlist("query") + [str(v) for v in form.getlist("query")]
+            updates = params.getlist("update") + [str(v) for v in form.getlist("update")]
+            if queries and updates:
+                return _error(400, "send either query or update, not both", request)
+            if not updates:
+                return _error(400, "the form has no 'query' (or 'update') field", request)
+            update = _one("update", updates)
+            using += [str(v) for v in form.getlist("using-graph-uri")]
+            using_named += [str(v) for v in form.getlist("using-named-graph-uri")]
+        elif kind == "application/sparql-update":
+            _utf8_only(content_type)
+            if "update" in params:
+                return _error(400, "the update is the body of this request: do not also send an 'update' parameter",
+                              request)
+            body = await request.body()
+            try:
+                update = body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return _error(400, f"the body is not UTF-8: {exc}", request)
+        else:
+            return _error(415, "POST a form (application/x-www-form-urlencoded), application/sparql-query or "
+                               "application/sparql-update", request)
+    except QueryFailed as exc:
+        return _error(exc.status, exc.message, request)
+    return await _run_update(request, update, using, using_named)
 
 
 async def sparql(request: Request) -> Response:
@@ -370,6 +437,14 @@ _GRAPH_PARAMS = [
     {"name": "named-graph-uri", "in": "query", "required": False, "description": "a graph GRAPH may name",
      "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True},
 ]
+_USING_PARAMS = [
+    {"name": "using-graph-uri", "in": "query", "required": False,
+     "description": "for an update: a graph its WHERE reads as the default graph",
+     "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True},
+    {"name": "using-named-graph-uri", "in": "query", "required": False,
+     "description": "for an update: a graph its WHERE may name with GRAPH",
+     "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True},
+]
 OPENAPI_PATHS = {
     "/sparql": {
         "get": {
@@ -382,7 +457,7 @@ OPENAPI_PATHS = {
         "post": {
             "tags": ["sparql"], "operationId": "sparql_query_or_update_post",
             "summary": "SPARQL query or update by POST (form, sparql-query or sparql-update body)",
-            "parameters": _GRAPH_PARAMS,
+            "parameters": [*_GRAPH_PARAMS, *_USING_PARAMS],
             "requestBody": QUERY_BODY,
             "responses": {**{str(k): v for k, v in RESULTS.items()},
                           "204": {"description": "the update was applied"},

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from caregraph.api import negotiation
+from caregraph.api import negotiation, sandbox
 from caregraph.api.sparql_output import (FORMATS, OFFERS, Budget, Sink, cut_marker, write_boolean,
                                          write_solutions, write_triples)
 from caregraph.namespaces import PREFIXES
@@ -49,6 +49,7 @@ class Job:
     accept: str | None
     default_graphs: list[str] = field(default_factory=list)
     named_graphs: list[str] = field(default_factory=list)
+    base_iri: str | None = None  # what relative IRIs in the query resolve against
 
 
 # -- the worker side ------------------------------------------------------------------
@@ -91,7 +92,7 @@ def _run_job(store: ox.Store, job: dict, out: int) -> None:
     started = time.monotonic()
     deadline = started + job["budget"]
     try:
-        result = store.query(job["query"], **_dataset(job))
+        result = store.query(job["query"], base_iri=job.get("base_iri"), **_dataset(job))
     except SyntaxError as exc:
         _send(out, b"X", json.dumps({"status": 400, "message": f"malformed SPARQL query: {exc}"}).encode())
         return
@@ -213,8 +214,9 @@ class SparqlPool:
     """Worker processes that run SPARQL queries with a time limit."""
 
     def __init__(self, store: ox.Store, *, size: int, timeout: float, result_limit: int,
-                 store_path: Path | None = None, worker_memory: int = 0) -> None:
+                 store_path: Path | None = None, worker_memory: int = 0, network: bool = False) -> None:
         self.store, self.size, self.timeout, self.result_limit = store, size, timeout, result_limit
+        self.network = network  # False: workers cannot open internet sockets (sandbox.py)
         self.store_path, self.worker_memory = store_path, worker_memory
         self._workers: set[Worker] = set()
         self._idle: asyncio.Queue[Worker] | None = None
@@ -254,6 +256,8 @@ class SparqlPool:
                         os.close(fd)
                     except OSError:
                         pass
+                if not self.network:
+                    sandbox.no_network()
                 _worker_main(None if self.store_path else self.store, self.store_path, jobs_read, out_write,
                              self.worker_memory)
             except BaseException:  # noqa: BLE001 - a worker must never return into the server's code
@@ -347,7 +351,7 @@ class SparqlPool:
             async with asyncio.timeout_at(deadline):
                 _send(worker.jobs, b"Q", json.dumps({
                     "query": job.query, "accept": job.accept, "default_graphs": job.default_graphs,
-                    "named_graphs": job.named_graphs, "budget": self.timeout - 0.05,
+                    "named_graphs": job.named_graphs, "base_iri": job.base_iri, "budget": self.timeout - 0.05,
                     "limit": self.result_limit}).encode())
                 kind, payload = await worker.frame()
                 if kind == b"X":

@@ -396,6 +396,26 @@ def test_updates_with_the_token_change_the_store(endpoint):
     assert not _marker_present(endpoint) and _count(endpoint) == before
 
 
+def test_an_updates_where_reads_the_stores_default_graph_unless_told_which_graphs(endpoint):
+    """The documented choice: queries read the union of the graphs, an update's WHERE the store's
+    default graph (SPARQL Update's own), or the graphs named by using-graph-uri."""
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"}
+    source, target = MARKER + "-source", MARKER + "-target"
+    assert httpx.post(endpoint, headers=auth, content=(
+        f'INSERT DATA {{ GRAPH <{source}> {{ <{MARKER}> <{MARKER}> "in a named graph" }} }}').encode()).status_code == 204
+    pattern = f'<{MARKER}> <{MARKER}> "in a named graph"'
+    assert b"true" in httpx.get(endpoint, params={"query": f"ASK {{ {pattern} }}"}).content
+    copy = f'INSERT {{ GRAPH <{target}> {{ <{MARKER}> <{MARKER}> "copied" }} }} WHERE {{ {pattern} }}'
+    assert httpx.post(endpoint, headers=auth, content=copy.encode()).status_code == 204
+    ask_copied = {"query": f'ASK {{ GRAPH <{target}> {{ <{MARKER}> <{MARKER}> "copied" }} }}'}
+    assert b"false" in httpx.get(endpoint, params=ask_copied).content
+    chosen = httpx.post(endpoint, headers=auth, content=copy.encode(), params={"using-graph-uri": source})
+    assert chosen.status_code == 204
+    assert b"true" in httpx.get(endpoint, params=ask_copied).content
+    drop = f"DROP GRAPH <{source}> ; DROP GRAPH <{target}>"
+    assert httpx.post(endpoint, headers=auth, content=drop.encode()).status_code == 204
+
+
 def test_a_read_only_server_refuses_updates_even_with_a_bearer(plain):
     response = httpx.post(plain, data={"update": "CLEAR ALL"}, headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 403 and "read-only" in response.text

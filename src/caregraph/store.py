@@ -166,10 +166,10 @@ class OxigraphStore(Store):
         except SyntaxError as exc:
             raise StoreError(f"invalid SPARQL: {exc}") from exc
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
         with self._write_lock:
             try:
-                self._ox.update(sparql)
+                self._ox.update(sparql, base_iri=base_iri)
             except SyntaxError as exc:
                 raise StoreError(f"invalid SPARQL update: {exc}") from exc
             self.generation += 1
