@@ -22,6 +22,10 @@ JSONLD_PREFIXES = {
     "confidence": ID + "confidence/",
     "kind": ID + "actor-kind/",
     "relation": ID + "relation/",
+    "source": ID + "source/",
+    "source-kind": ID + "source-kind/",
+    "problem": ID + "problem/",
+    "outside": ID + "out-of-scope/",
     "legislation": "http://www.legislation.gov.uk/id/",
 }
 
@@ -34,7 +38,7 @@ def jsonld_context() -> dict:
         terms[name] = {"@id": CG + name, "@type": "http://www.w3.org/2001/XMLSchema#date"}
     for name in ("holder", "raciRole", "legalBasis", "theme", "sector", "modality", "status", "confidence",
                  "oversightBy", "actorKind", "counterpart", "relation", "stepActor", "playsRole", "provider",
-                 "council", "icb"):
+                 "council", "icb", "nonStatutoryBasis", "relatedLaw", "sourceKind", "keyDuty", "problemRoute"):
         terms[name] = {"@id": CG + name, "@type": "@id"}
     return {"@context": terms}
 

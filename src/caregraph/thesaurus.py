@@ -3,7 +3,7 @@
 Both are SKOS concept schemes kept with the knowledge (`ontology/vocabularies/problems.ttl`
 and `out-of-scope.ttl`). A problem's preferred, alternative and hidden labels (everyday
 words, slang, misspellings) lead to the duties that answer it first (`cg:keyDuty`) and to
-its escalation route (`cg:route`). An out-of-scope topic's labels ("parking ticket",
+its escalation route (`cg:problemRoute`). An out-of-scope topic's labels ("parking ticket",
 "council tax") mark a question caregraph should decline, with a note on where to go.
 Matching is tuned in that data, not here.
 """
