@@ -88,6 +88,13 @@ def _validity(store: Store) -> dict[str, tuple[object, object, str | None]]:
     return store.cached("duty-validity", load)
 
 
+def shown_on(store: Store, duty: str, day: dt.date) -> dt.date:
+    """The day to describe a duty on when no date was asked for: `day` itself, or, for a duty
+    that had ended by then, its last day in force, so it shows who held it rather than no one."""
+    _, end, _ = _validity(store).get(duty, (None, None, None))
+    return end if isinstance(end, dt.date) and end < day else day
+
+
 def _rows(store: Store, name: str, duties: list[str]) -> list[Solution]:
     """The rows of a per-duty query for the given duties. Every duty's rows are read in one
     query and kept per version of the graph: on the on-disk England-scale store the four
@@ -101,13 +108,6 @@ def in_force(store: Store, duty: str, day: dt.date) -> bool:
     if start is None:  # enacted but never commenced, or not yet operational
         return False
     return status != STATUS + "not-commenced" and holds(start, end, day)
-
-
-def shown_on(store: Store, duty: str, day: dt.date) -> dt.date:
-    """The day to describe a duty on when no date was asked for: `day` itself, or, for a duty
-    that had ended by then, its last day in force, so it shows who held it rather than no one."""
-    _, end, _ = _validity(store).get(duty, (None, None, None))
-    return end if isinstance(end, dt.date) and end < day else day
 
 
 # What a recognised problem adds to the duties that answer it first, per rare word of the
