@@ -4,9 +4,10 @@ The bank was written before the matching it judges was changed, by writers who d
 see the matcher. Each style's questions are shuffled with a fixed seed and split in two:
 the tuning half (which the matching may be tuned on, and which the tests run) and the
 held-out half (which nobody tunes on; bench/answers reports it). Run once; re-running on
-the same files gives the same split.
+the same files gives the same split. Questions written later for tuning only (--tuning-only)
+join the tuning half and leave the split of the others as it was.
 
-    python bench/answers/split_bank.py WRITER_FILE... > tests/fixtures/question-bank.json
+    python bench/answers/split_bank.py WRITER_FILE... [--tuning-only FILE...] > tests/fixtures/question-bank.json
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ def split(questions: list[dict]) -> list[dict]:
     return sorted(out, key=lambda q: q["id"])
 
 
-def main(paths: list[str]) -> None:
-    questions = [q for path in paths for q in json.load(open(path, encoding="utf-8"))]
+def main(args: list[str]) -> None:
+    split_at = args.index("--tuning-only") if "--tuning-only" in args else len(args)
+    questions = [q for path in args[:split_at] for q in json.load(open(path, encoding="utf-8"))]
+    extra = [dict(q, half="tuning") for path in args[split_at + 1:] for q in json.load(open(path, encoding="utf-8"))]
     bank = {"about": (f"caregraph's question bank: {len(questions)} questions by two writers who did not see the "
                       f"matcher, split per style at random with seed {SEED} (bench/answers/split_bank.py) into a "
-                      "tuning half and a held-out half. Tune only on the tuning half; the tests run it. "
+                      f"tuning half and a held-out half, and {len(extra)} more questions by a third writer, "
+                      "written later for tuning only. Tune only on the tuning half; the tests run it. "
                       "expect: (holder, basis) pairs of which one must be in the top 3 answers; [] means the "
                       "question is outside caregraph's scope and must be declined."),
-            "seed": SEED, "questions": split(questions)}
+            "seed": SEED, "questions": split(questions) + sorted(extra, key=lambda q: q["id"])}
     json.dump(bank, sys.stdout, indent=1, ensure_ascii=False)
     print()
 
