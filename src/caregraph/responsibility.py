@@ -188,6 +188,11 @@ def judge(read: reading.Reading, best: float, coverage: float = 1.0) -> str:
         return OUTSIDE if read.foreign or outside else UNSURE
     if outside > problem or (outside and outside == problem and read.length <= SHORT):
         return OUTSIDE
+    # Problems named only by everyday words ("complain", "stolen") beside an out-of-scope
+    # topic or, in a short question, words caregraph never uses: about something else.
+    weak = all(m.everyday for m in read.problems)
+    if weak and (outside or (read.foreign and read.length <= SHORT)):
+        return OUTSIDE
     if problem:
         return SURE
     if read.length <= SHORT and coverage < COVERAGE:

@@ -19,6 +19,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from wordfreq import zipf_frequency
 
+from caregraph.matching import stem
+
 # Zipf frequency (log10 of uses per billion words) at or above which an unknown word is
 # ordinary English rather than a misspelling: "parking" is 4.5, "hosptial" 1.4.
 COMMON_ENGLISH = 3.0
@@ -46,11 +48,13 @@ class Speller:
         # Words used as they are in curated labels: never split, even if rare.
         self.keep = frozenset(keep)
         self._choices = [w for w in counts if len(w) >= 3]
+        self._stems = {stem(w) for w in counts}
         self._mend = lru_cache(maxsize=50_000)(self._mend_uncached)
         self._rare_join = lru_cache(maxsize=50_000)(self._rare_join_uncached)
 
     def knows(self, word: str) -> bool:
-        return word in self.counts or word in self.stop_words
+        """A word caregraph uses, in this form or another of the same stem ("handles", "handled")."""
+        return word in self.counts or word in self.stop_words or stem(word) in self._stems
 
     def read(self, text: str) -> Reading:
         """The text with every unknown word mended where a known word is near enough."""

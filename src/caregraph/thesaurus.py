@@ -46,6 +46,11 @@ class Match:
     # Matched by a hidden label: a misspelling or slang for the concept.
     hidden: bool = False
 
+    @property
+    def everyday(self) -> bool:
+        """Matched only by one everyday word ("complain", "stolen"): weak evidence."""
+        return len(matching.tokens(self.words)) == 1 and _everyday(self.words)
+
 
 class Thesaurus:
     def __init__(self, concepts: dict[str, Concept], labels: Sequence[tuple[str, str, bool]]) -> None:
@@ -66,7 +71,8 @@ class Thesaurus:
                  if present.issuperset(toks) and matching.in_order(toks, question_tokens, SLACK)
                  # An everyday word on its own ("nice", "fall", "food") names a problem only
                  # in a question of a few words; in a story it is usually just a word.
-                 and (short or len(toks) > 1 or not _everyday(text))]
+                 # Out-of-scope topics are meant to catch such words, wherever they stand.
+                 and (short or len(toks) > 1 or not _everyday(text) or not self.concepts[iri].in_scope)]
         # Words that belong to a longer phrase of another problem are that phrase's:
         # "kicked out of hospital" is about discharge, not about being kicked.
         phrases = [(iri, set(toks)) for iri, _, toks, _ in found]
