@@ -34,9 +34,10 @@ class Reading:
 
 def speller(store: Store) -> spelling.Speller:
     """A speller over every word of caregraph's knowledge, built once per version of the graph.
-    Words of the thesaurus's labels are kept whole ("aftercare" is not "after care")."""
+    One-word labels of the thesaurus are kept whole ("aftercare" is not "after care")."""
     def build() -> spelling.Speller:
-        labels = spelling.vocabulary(row["text"].value for row in store.select("thesaurus_labels"))
+        labels = spelling.vocabulary(row["text"].value for row in store.select("thesaurus_labels")
+                                     if " " not in row["text"].value)
         return spelling.Speller(spelling.vocabulary(row["text"].value for row in store.select("thesaurus_vocabulary")),
                                 matching.STOP_WORDS, keep=labels)
     return store.cached("speller", build)

@@ -85,6 +85,9 @@ class Speller:
         return Reading(mended_text, corrections, foreign)
 
     def _mend_uncached(self, word: str) -> str | None:
+        # "feedin", "movin", "nothin": the dropped g of speech.
+        if word.endswith("in") and self.knows(word + "g"):
+            return word + "g"
         joined = self._split(word)
         if joined:
             return joined
