@@ -183,7 +183,8 @@ def judge(read: reading.Reading, best: float, coverage: float = 1.0) -> str:
     (in a short question; a long story mentions all sorts), and without either the words'
     evidence for the best answer decides."""
     problem = max((m.strength for m in read.problems), default=0.0)
-    outside = max((m.strength for m in read.outside), default=0.0)
+    # Several out-of-scope topics in one question ("dog", "holiday") add up.
+    outside = sum(m.strength for m in read.outside)
     if not read.tokens:
         return OUTSIDE if read.foreign or outside else UNSURE
     if outside > problem or (outside and outside == problem and read.length <= SHORT):
