@@ -65,6 +65,14 @@ def tokens(text: str) -> list[str]:
     return words + joined + refs
 
 
+def words(text: str) -> list[str]:
+    """Every word of `text`, stemmed and in order, stop words kept and legal references folded
+    in place: the sequence phrases are matched against ("care for my mum", "no home")."""
+    lowered = _APOSTROPHE.sub("", _POSSESSIVE.sub("", text.lower().replace("\u2019", "'")))
+    lowered = _LEGAL_REF.sub(lambda m: " s" + m.group(1) + " " if m.group(1) else " reg" + m.group(2) + " ", lowered)
+    return [stem(w) for w in _TOKEN.findall(lowered)]
+
+
 @dataclass
 class Document:
     """Something that can answer a question, with weighted fields of text."""

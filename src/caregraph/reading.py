@@ -32,6 +32,10 @@ class Reading:
                 "unknown_words": self.foreign}
 
 
+# Questions of up to this many content words are short.
+SHORT_QUESTION = 4
+
+
 def speller(store: Store) -> spelling.Speller:
     """A speller over every word of caregraph's knowledge, built once per version of the graph.
     One-word labels of the thesaurus are kept whole ("aftercare" is not "after care")."""
@@ -46,20 +50,24 @@ def speller(store: Store) -> spelling.Speller:
 def read(store: Store, question: str) -> Reading:
     mended = speller(store).read(question)
     toks = matching.tokens(mended.text)
+    sequence = matching.words(mended.text)
+    short = len(toks) <= SHORT_QUESTION
     words = thesaurus.load(store)
-    found = words.match(toks)
+    found = words.match(sequence, short)
     # Slang or a misspelling the thesaurus knows brings the problem's preferred name into the
     # question ("nicking" reads as financial abuse too), so duties and longer phrases in
     # those words are found: "carehome neglet" meets "care home neglect".
-    expanded = list(toks)
+    expanded, extended = list(toks), list(sequence)
     for match in found:
         if match.hidden and match.concept.in_scope:
             # In place, right after the words that matched, so phrases around them still read.
-            last = matching.tokens(match.words)[-1]
-            at = expanded.index(last) + 1 if last in expanded else len(expanded)
-            expanded[at:at] = [t for t in matching.tokens(match.concept.label) if t not in expanded]
-    if len(expanded) > len(toks):
-        found = words.match(expanded)
+            name = matching.tokens(match.concept.label)
+            last = matching.words(match.words)[-1]
+            at = extended.index(last) + 1 if last in extended else len(extended)
+            extended[at:at] = matching.words(match.concept.label)
+            expanded += [t for t in name if t not in expanded]
+    if len(extended) > len(sequence):
+        found = words.match(extended, short)
     problems = [m for m in found if m.concept.in_scope]
     return Reading(question, mended.text, expanded, mended.corrections, mended.foreign,
                    problems, [m for m in found if not m.concept.in_scope], len(toks))

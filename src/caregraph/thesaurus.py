@@ -55,20 +55,19 @@ class Match:
 class Thesaurus:
     def __init__(self, concepts: dict[str, Concept], labels: Sequence[tuple[str, str, bool]]) -> None:
         self.concepts = concepts
-        # Each label as its stemmed content words. A phrase that the stop list reduces to
-        # one everyday word ("no home" to "home", "care for my" to "care") has lost what
-        # made it specific, so it is left out, as is a label of stop words only.
-        self._labels = [(iri, text, tuple(toks), hidden) for iri, text, hidden in labels
-                        if (toks := matching.tokens(text)) and (len(toks) > 1 or _specific(text, toks[0]))]
+        # Each label as its stemmed words, stop words kept: "no home" and "care for my" are
+        # phrases, not "home" and "care". A label of stop words only could match anything.
+        self._labels = [(iri, text, tuple(matching.words(text)), hidden) for iri, text, hidden in labels
+                        if matching.tokens(text)]
 
-    def match(self, question_tokens: Sequence[str]) -> list[Match]:
-        """Concepts whose labels appear whole in the question, in order, the most specific
-        label of each, strongest first."""
-        present = set(question_tokens)
+    def match(self, question_words: Sequence[str], short: bool = False) -> list[Match]:
+        """Concepts whose labels appear whole in the question's words (`matching.words`), in
+        order and close together, the most specific label of each, strongest first. In a
+        `short` question (a few content words) one everyday word may name a problem."""
+        present = set(question_words)
         # A phrase's words must come in its order: "home care" is not "care home".
-        short = len(question_tokens) <= SHORT_QUESTION
         found = [(iri, text, toks, hidden) for iri, text, toks, hidden in self._labels
-                 if present.issuperset(toks) and matching.in_order(toks, question_tokens, SLACK)
+                 if present.issuperset(toks) and matching.in_order(toks, question_words, SLACK)
                  # An everyday word on its own ("nice", "fall", "food") names a problem only
                  # in a question of a few words; in a story it is usually just a word.
                  # Out-of-scope topics are meant to catch such words, wherever they stand.
@@ -80,7 +79,7 @@ class Thesaurus:
         for iri, text, toks, hidden in found:
             if any(other != iri and set(toks) < longer for other, longer in phrases):
                 continue
-            strength = float(len(toks))
+            strength = float(len(matching.tokens(text)))
             if iri not in best or strength > best[iri].strength:
                 best[iri] = Match(self.concepts[iri], text, strength, hidden)
         return sorted(best.values(), key=lambda m: (-m.strength, m.concept.label))
@@ -102,20 +101,11 @@ class Thesaurus:
 EVERYDAY = 4.0
 # A phrase's words may be spread over at most this many extra words ("left alone in bed").
 SLACK = 3
-# Questions of up to this many content words are short.
-SHORT_QUESTION = 4
 
 
 def _everyday(text: str) -> bool:
     return zipf_frequency(text.lower(), "en") >= EVERYDAY
 
-
-def _specific(text: str, token: str) -> bool:
-    """Whether a label that reduces to one token still says something specific."""
-    words = text.lower().split()
-    if len(words) == 1:
-        return True
-    return all(zipf_frequency(w, "en") < EVERYDAY for w in words if matching.tokens(w) == [token])
 
 
 def load(store: Store) -> Thesaurus:
