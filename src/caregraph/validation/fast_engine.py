@@ -42,7 +42,8 @@ def run(store: Store, checks: Sequence[Check], focus: Sequence[str] | None = Non
                 bindings = {n: node_text(solution[n]) for n in names if solution[n] is not None}
                 if value is not None:
                     bindings["value"] = node_text(value)
-                messages = [(fill(text, bindings), language) for text, language in check.messages]
+                # A filled-in template is a plain literal, as pySHACL makes it.
+                messages = [(fill(text, bindings), "") for text, _ in check.messages]
             else:
                 messages = list(check.messages)
             message = " ".join(sorted(text for text, _ in messages)) or _generic_message(check, path_text)

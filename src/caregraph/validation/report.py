@@ -82,9 +82,9 @@ class ValidationResult:
     def severity_name(self) -> str:
         return self.severity.removeprefix(SH)
 
-    def as_json(self, plain_messages: bool = True) -> dict:
-        """The result as JSON-LD; its messages as plain strings (the report's context then
-        gives their one language) or, when `plain_messages` is false, as value objects."""
+    def as_json(self, language: str | None = None) -> dict:
+        """The result as JSON-LD. A message in the report's usual `language` (stated in its
+        context) is a plain string; any other is a value object with its own language."""
         focus = self.focus_node if self.focus_literal is None else _term_json(self.focus_literal)
         out: dict = {"@type": "ValidationResult", "focusNode": focus}
         if self.focus_label:
@@ -93,7 +93,14 @@ class ValidationResult:
             out["resultPath"] = self.result_path
         if self.value is not None:
             out["value"] = _term_json(self.value)
-        message: object = self.message if plain_messages else [_term_json(m) for m in self.message_literals]
+        literals = self.message_literals
+        message: object
+        if len(literals) == 1 and literals[0].language == language:
+            message = self.message
+        elif not literals:
+            message = self.message if language is None else [{"@value": self.message}]
+        else:
+            message = [_term_json(m) for m in literals]
         out.update({"resultMessage": message, "resultSeverity": self.severity,
                     "sourceShape": self.source_shape,
                     "sourceConstraintComponent": self.source_constraint_component})
@@ -124,18 +131,22 @@ class ValidationReport:
         return not self.results
 
     def as_json(self) -> dict:
-        # Messages stay plain strings when each result has one and all share a language,
-        # which the context then states (caregraph's shapes write every message in English).
-        languages = {m.language for r in self.results for m in r.message_literals}
-        plain = len(languages) <= 1 and all(len(r.message_literals) <= 1 for r in self.results)
+        # Messages are plain strings in the language most of them are in (caregraph's shapes
+        # write every message in English), which the context states.
+        counts: dict[str, int] = {}
+        for r in self.results:
+            for m in r.message_literals:
+                if m.language:
+                    counts[m.language] = counts.get(m.language, 0) + 1
+        language = max(sorted(counts), key=counts.get) if counts else None
         context = _JSONLD_CONTEXT
-        if plain and languages - {None}:
-            context = {**context, "resultMessage": {"@id": "sh:resultMessage", "@language": languages.pop()}}
+        if language:
+            context = {**context, "resultMessage": {"@id": "sh:resultMessage", "@language": language}}
         return {
             "@context": context,
             "@type": "ValidationReport",
             "conforms": self.conforms,
-            "result": [r.as_json(plain) for r in self.results],
+            "result": [r.as_json(language) for r in self.results],
             "engine": self.engine,
             "shapes": self.shapes,
             "triples": self.triples,
