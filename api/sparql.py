@@ -26,6 +26,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from caregraph.api import negotiation, sparql_guard, sparql_update
+from caregraph.api.sparql_tokens import tokens
 from caregraph.api.sparql_output import GRAPH_FORMATS, OFFERS, RDF_FORMATS, RESULT_FORMATS
 from caregraph.api.settings import Settings
 from caregraph.api.sparql_workers import Execution, Job, QueryFailed
@@ -39,10 +40,6 @@ FORMATS_NS = "http://www.w3.org/ns/formats/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _RESULT_FORMAT_IRIS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
                        "Turtle", "N-Triples", "RDF_XML", "JSON-LD"]
-# Strings, IRIs and comments, so a function name is only seen where it is one (for the result cache).
-_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n]|\\.)*"'
-                     r"|'(?:[^'\\\n]|\\.)*'|<[^<>\"{}|^`\\\s]*>|#[^\n]*|[?$]?[A-Za-z_][\w\-.:]*", re.S)
-
 QUERY_BODY = {
     "content": {
         "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
@@ -131,15 +128,15 @@ VOLATILE = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE"})
 
 
 def _words(query: str) -> set[str]:
-    """The query's keywords and names, upper-cased, outside strings, IRIs and comments."""
-    return {m.group(0).upper() for m in _TOKENS.finditer(query)}
+    """The query's keywords (function names included), upper-cased, outside strings, IRIs and comments."""
+    return {t.keyword for t in tokens(query) if t.keyword is not None}
 
 
 def make_job(query: str, accept: str | None, default_graphs: list[str], named_graphs: list[str],
              base: str, federation: frozenset[str]) -> Job:
     """A query job, or QueryFailed(400) for a SERVICE not allowed or a dataset IRI that is not an IRI."""
     try:
-        sparql_guard.check_query(query, base, federation)
+        sparql_guard.check_query(query, federation)
     except sparql_guard.Refused as exc:
         raise QueryFailed(400, str(exc)) from None
     return Job(query, accept, _graphs("default-graph-uri", default_graphs), _graphs("named-graph-uri", named_graphs),
@@ -315,7 +312,7 @@ async def _run_update(request: Request, update: str, using: list[str], using_nam
     base = base_iri(request.scope)
     store = request.app.state.store
     try:
-        sparql_guard.check_update(update, base, settings.federation)
+        sparql_guard.check_update(update, settings.federation)
         update = sparql_update.apply_dataset(update, using, using_named)
         async with request.app.state.update_lock:  # one at a time, so the rehearsal sees what the update will
             # Rehearsed: an update that reads the store (for the time limit), and one that could reach

@@ -18,7 +18,6 @@ update refused, the store untouched; one that finishes is applied for real.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import tempfile
@@ -29,13 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from caregraph.api import sandbox
-
-# Strings, IRIs, comments, braces, semicolons and words (keywords, prefixed names), so that
-# only the update's own structure is read: a keyword inside a string or comment is not one.
-_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\'|"(?:[^"\\\n\r]|\\.)*"'
-                     r"|'(?:[^'\\\n\r]|\\.)*'|<[^<>\"{}|^`\\\x00-\x20]*>|#[^\n\r]*|[{};]|[?$]?[A-Za-z_:][\w\-.:%]*",
-                     re.S)
-
+from caregraph.api.sparql_tokens import tokens
 
 class UpdateRefused(Exception):
     """An update that is not run; carries the HTTP status and a message for the client."""
@@ -54,21 +47,20 @@ class _Operation:
 def _operations(update: str) -> list[_Operation]:
     operations = [_Operation([], [])]
     depth, opened = 0, 0
-    for match in _TOKENS.finditer(update):
-        token = match.group(0)
-        if token == "{":
+    for token in tokens(update):
+        if token.text == "{":
             if depth == 0:
-                opened = match.start()
+                opened = token.start
             depth += 1
-        elif token == "}":
+        elif token.text == "}":
             depth -= 1
             if depth == 0:
-                operations[-1].braces.append((opened, match.end()))
+                operations[-1].braces.append((opened, token.start + 1))
         elif depth == 0:
-            if token == ";":
+            if token.text == ";":
                 operations.append(_Operation([], []))
-            elif token[0].isalpha():
-                operations[-1].words.append((token.upper(), match.start()))
+            elif token.keyword is not None:
+                operations[-1].words.append((token.keyword, token.start))
     return operations
 
 

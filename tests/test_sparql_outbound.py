@@ -103,6 +103,18 @@ def _queries(target: str) -> dict[str, str]:
         "escaped keyword": f"SELECT * WHERE {{ \\u0053ERVICE <{target}> {{ ?s ?p ?o }} }}",
         "escaped IRI": f"SELECT * WHERE {{ SERVICE <{target[:-1]}\\u{ord(target[-1]):04X}> {{ ?s ?p ?o }} }}",
         "after a long string": 'SELECT * WHERE { BIND("""a " b""" AS ?x) ' + f"SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        "long string ending in a quote": "SELECT * WHERE { BIND('''a'''' AS ?x) "
+                                         f"SERVICE <{target}> {{ ?s ?p ?o }} BIND('b' AS ?y) }}",
+        "long string ending in two quotes": 'SELECT * WHERE { BIND("""a""""" AS ?x) '
+                                            f'SERVICE <{target}> {{ ?s ?p ?o }} BIND("b" AS ?y) }}',
+        "escaped # in a prefixed name": f"PREFIX e: <http://example.org/> SELECT * WHERE {{ ?s e:a\\#b ?o . "
+                                        f"SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        "escaped quote in a prefixed name": f"PREFIX e: <http://example.org/> SELECT * WHERE {{ ?s e:a\\'b ?o . "
+                                            f"SERVICE <{target}> {{ ?s ?p ?o }} ?s ?p 'c' }}",
+        "escape and # in an IRI": f"SELECT * WHERE {{ ?s <urn:\\u0041#x> ?o . SERVICE <{target}> {{ ?s ?p ?o }} }}",
+        "less-than before a comment": f"SELECT * WHERE {{ ?s ?p ?o FILTER(?o<?s)#>\n SERVICE <{target}> {{ }} }}",
+        "a large query": "SELECT * WHERE { " + " ".join(f"?s <urn:p{i}> ?o{i} ." for i in range(1000))
+                         + f" SERVICE <{target}> {{ ?s ?p ?o }} }}",
     }
 
 
