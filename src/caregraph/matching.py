@@ -7,6 +7,7 @@ out of hospital") count when all their words appear in the question, in order.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -109,8 +110,10 @@ class Index:
         self._keys: list[str] = []
         # token -> {document number: (best field weight, found outside weak fields)}
         self._postings: dict[str, dict[int, tuple[float, bool]]] = {}
-        # first token of a phrase -> [(document number, field weight, phrase)]
+        # the rarest token of a phrase -> [(document number, field weight, phrase)]: a question
+        # without that token cannot hold the phrase, so common words stay cheap to look up.
         self._phrases: dict[str, list[tuple[int, float, tuple[str, ...]]]] = {}
+        phrases: list[tuple[int, float, tuple[str, ...]]] = []
         df: dict[str, int] = {}
         for number, doc in enumerate(documents):
             self._keys.append(doc.key)
@@ -126,12 +129,14 @@ class Index:
                     if name not in _CONTEXT_FIELDS:
                         content.update(toks)
                     if len(toks) > 1 and name != "description":
-                        self._phrases.setdefault(toks[0], []).append((number, weight, toks))
+                        phrases.append((number, weight, toks))
             for tok in content:
                 df[tok] = df.get(tok, 0) + 1
         n = max(len(self._keys), 1)
         self._idf = {tok: math.log(1 + (n - c + 0.5) / (c + 0.5)) for tok, c in df.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        for number, weight, toks in phrases:
+            self._phrases.setdefault(max(toks, key=self.idf), []).append((number, weight, toks))
 
     def idf(self, token: str) -> float:
         return self._idf.get(token, self._unknown_idf)
@@ -162,15 +167,11 @@ class Index:
                     # all when its words come in the same order.
                     order = 1.0 if in_order(phrase, qtoks) else 0.5
                     scores[number] += order * weight * sum(self.idf(t) for t in phrase) * 0.5
-        hits = []
-        for number, score in scores.items():
-            if number not in strong or score < threshold:
-                continue
-            # Among answers with enough evidence, prefer those that account for more of the question.
-            score *= 0.7 + 0.3 * len(matched[number]) / len(qset)
-            hits.append(Hit(self._keys[number], round(score, 3), tuple(sorted(matched[number]))))
-        hits.sort(key=lambda h: (-h.score, h.key))
-        return hits[:limit] if limit else hits
+        # Among answers with enough evidence, prefer those that account for more of the question.
+        ranked = [(-round(score * (0.7 + 0.3 * len(matched[number]) / len(qset)), 3), self._keys[number], number)
+                  for number, score in scores.items() if number in strong and score >= threshold]
+        ranked = heapq.nsmallest(limit, ranked) if limit else sorted(ranked)
+        return [Hit(key, -score, tuple(sorted(matched[number]))) for score, key, number in ranked]
 
 
 def documents_from_rows(rows: Iterable[dict], key: str) -> list[Document]:

@@ -122,6 +122,8 @@ STRONG = 14.0
 SHORT = 6
 # The least share of a short question's words the best duty must account for.
 COVERAGE = 0.34
+# How many of the best matches by words are weighed; the rest cannot reach the top.
+DEPTH = 150
 # From this many content words on, word matches are scaled down by the square root of length.
 LONG = 12
 
@@ -163,7 +165,14 @@ def rank(store: Store, read: reading.Reading, day: dt.date) -> tuple[list[tuple[
     # count about as much as in a short question, so a recognised problem still decides.
     scale = math.sqrt(max(1.0, read.length / LONG))
     index = _index(store)
-    hits = [h for h in index.search_tokens(read.tokens, threshold=0.0) if in_force(store, h.key, day)]
+    alive: dict[str, bool] = {}
+
+    def live(duty: str) -> bool:
+        if duty not in alive:
+            alive[duty] = in_force(store, duty, day)
+        return alive[duty]
+
+    hits = [h for h in index.search_tokens(read.tokens, limit=DEPTH, threshold=0.0) if live(h.key)]
     coverage = len(hits[0].matched) / len(set(read.tokens)) if hits else 0.0
     scores = {h.key: h.score / scale for h in hits}
     for match in read.problems:
@@ -172,7 +181,7 @@ def rank(store: Store, read: reading.Reading, day: dt.date) -> tuple[list[tuple[
         weight = sum(min(index.idf(t), IDF_CAP) for t in matching.tokens(match.words)) / IDF_CAP
         for duty in match.concept.key_duties:
             scores[duty] = scores.get(duty, 0.0) + PROBLEM_BOOST * weight
-    ranked = [(d, round(v, 3)) for d, v in scores.items() if in_force(store, d, day)]
+    ranked = [(d, round(v, 3)) for d, v in scores.items() if live(d)]
     ranked.sort(key=lambda item: (-item[1], item[0]))
     return ranked, coverage
 

@@ -59,6 +59,10 @@ class Thesaurus:
         # phrases, not "home" and "care". A label of stop words only could match anything.
         self._labels = [(iri, text, tuple(matching.words(text)), hidden) for iri, text, hidden in labels
                         if matching.tokens(text)]
+        # Labels by their first word: a question only needs the labels its words begin.
+        self._by_first: dict[str, list[tuple[str, str, tuple[str, ...], bool]]] = {}
+        for label in self._labels:
+            self._by_first.setdefault(label[2][0], []).append(label)
 
     def match(self, question_words: Sequence[str], short: bool = False) -> list[Match]:
         """Concepts whose labels appear whole in the question's words (`matching.words`), in
@@ -66,7 +70,8 @@ class Thesaurus:
         `short` question (a few content words) one everyday word may name a problem."""
         present = set(question_words)
         # A phrase's words must come in its order: "home care" is not "care home".
-        found = [(iri, text, toks, hidden) for iri, text, toks, hidden in self._labels
+        candidates = [label for word in present for label in self._by_first.get(word, ())]
+        found = [(iri, text, toks, hidden) for iri, text, toks, hidden in candidates
                  if present.issuperset(toks) and matching.in_order(toks, question_words, SLACK)
                  # An everyday word on its own ("nice", "fall", "food") names a problem only
                  # in a question of a few words; in a story it is usually just a word.
