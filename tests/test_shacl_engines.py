@@ -217,3 +217,15 @@ def test_blank_nodes_are_not_skolemised_and_types_not_closed(tmp_path):
         out = io.StringIO()
         code = main(["validate", str(both), "--shapes", str(both), "--engine", engine], out=out)
         assert code == 0, (engine, out.getvalue())
+
+
+def test_a_validation_failure_from_pyshacl_is_a_clear_error_not_a_crash(monkeypatch):
+    """pySHACL returns a ValidationFailure in place of a report when a shape's validator
+    fails; caregraph reports it as shapes it cannot use (it used to raise AttributeError)."""
+    import pyshacl
+    from pyshacl.errors import ValidationFailure
+
+    monkeypatch.setattr(pyshacl, "validate", lambda *a, **k: (False, ValidationFailure("the validator failed"), ""))
+    shapes = "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:or ( [ sh:class ex:T ] [ sh:class ex:U ] ) ."
+    with pytest.raises(InvalidShapes, match="the shapes cannot be used: the validator failed"):
+        check("ex:a ex:p 1 .", shapes, "auto")

@@ -348,6 +348,8 @@ def _compile_sparql(graph: rdflib.Graph, shape, constraint, targets: str, severi
     heads = list(_SELECT_HEAD.finditer(body))
     if not heads or heads[0].start() != len(body) - len(body.lstrip()) or not _THIS.search(heads[0].group("projection")):
         raise Unsupported(f"{constraint} does not start with a SELECT of $this")
+    if re.search(r"\?failure\b", heads[0].group("projection")):
+        raise Unsupported(f"{_node_id(constraint)} reports failures (?failure), which only pySHACL handles")
     # The targets join the outermost group and every sub-select that projects ?this, so each
     # part of the query works on the focus nodes only (joining them again outside changes nothing).
     text = body

@@ -49,6 +49,7 @@ class Plan:
 
 
 _plans: dict[int, tuple[ShapeSet, Plan | InvalidShapes]] = {}
+_PLANS_KEPT = 16
 _lock = threading.Lock()
 
 
@@ -64,6 +65,8 @@ def plan(shapes: ShapeSet) -> Plan:
         hit = (shapes, outcome)
         with _lock:
             _plans[id(shapes)] = hit
+            while len(_plans) > _PLANS_KEPT:  # shape sets made on the fly must not pile up
+                del _plans[next(iter(_plans))]
     if isinstance(hit[1], InvalidShapes):
         raise hit[1]
     return hit[1]
