@@ -57,21 +57,33 @@ def tokens(text: str) -> list[str]:
     Hyphenated words count both whole and in parts, so "co-operate" meets "cooperate" and
     "self-funded" meets "self-funder".
     """
+    return list(_tokens(text))
+
+
+# The same labels recur across the knowledge (holders, themes, law), and indexes are rebuilt
+# after every write: each text is read once.
+@lru_cache(maxsize=200_000)
+def _tokens(text: str) -> tuple[str, ...]:
     # "mum's" is mum; "won't" and "don't" are one word each, not "won" and "t".
     lowered = _APOSTROPHE.sub("", _POSSESSIVE.sub("", text.lower().replace("\u2019", "'")))
     refs = [("s" + (m.group(1) or "")) if m.group(1) else ("reg" + m.group(2)) for m in _LEGAL_REF.finditer(lowered)]
     lowered = _LEGAL_REF.sub(" ", lowered)
     joined = [stem(m.group(0).replace("-", "")) for m in _HYPHENATED.finditer(lowered)]
     words = [stem(w) for w in _TOKEN.findall(lowered) if w not in STOP_WORDS]
-    return words + joined + refs
+    return tuple(words + joined + refs)
 
 
 def words(text: str) -> list[str]:
     """Every word of `text`, stemmed and in order, stop words kept and legal references folded
     in place: the sequence phrases are matched against ("care for my mum", "no home")."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=200_000)
+def _words(text: str) -> tuple[str, ...]:
     lowered = _APOSTROPHE.sub("", _POSSESSIVE.sub("", text.lower().replace("\u2019", "'")))
     lowered = _LEGAL_REF.sub(lambda m: " s" + m.group(1) + " " if m.group(1) else " reg" + m.group(2) + " ", lowered)
-    return [stem(w) for w in _TOKEN.findall(lowered)]
+    return tuple(stem(w) for w in _TOKEN.findall(lowered))
 
 
 @dataclass
