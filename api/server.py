@@ -49,7 +49,7 @@ def _open(path: Path | None, read_only: bool):
     if read_only:
         # Build or refresh on disk first (needs write access), then reopen read-only.
         built, _ = open_store(path)
-        del built
+        built.close()  # its write lock must go before readers can share the store
     store, _ = open_store(path, read_only=read_only)
     return store
 
