@@ -58,7 +58,8 @@ def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAP
     """The caregraph HTTP application over `store` (built and ready)."""
     settings = settings or Settings()
     def warm() -> None:  # in a thread: requests meanwhile wait for the index they need, built once
-        asyncio.get_running_loop().run_in_executor(None, warmup.warm, store)
+        if settings.warm_indexes:
+            asyncio.get_running_loop().run_in_executor(None, warmup.warm, store)
 
     pool = SparqlPool(store.raw, size=settings.sparql_workers, timeout=settings.query_timeout,
                       result_limit=settings.result_limit, worker_memory=settings.worker_memory,

@@ -42,6 +42,8 @@ class Settings:
     # Bytes of complete SPARQL results kept for repeated queries (0: none); a write makes them misses.
     sparql_cache: int = 64 * 2**20
     store_path: Path | None = None
+    # Build the indexes answers need at start and after each write, before a request waits for them.
+    warm_indexes: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
