@@ -281,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="the date the file describes (default: from the file, else today)")
     p.add_argument("--with-names", action="store_true",
                    help="also store personal names of managers and nominated individuals")
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier import of this source even when it describes a later date")
 
     p = command("serve", cmd_serve, "serve the JSON API, SPARQL endpoint and pages over HTTP")
     p.add_argument("--host", default="127.0.0.1")

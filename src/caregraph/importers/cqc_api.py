@@ -81,7 +81,9 @@ def read(store: Store, files: list[Path], staging: Staging, report: ImportReport
                     report.rows_linked += 1
             else:
                 report.rows_read += 1
-                report.skip(where, "not a CQC API location or provider record (no locationId or providerId)")
+                keys = ", ".join(sorted(map(str, record))[:5]) or "no fields"
+                report.skip(where, f"not a CQC API location or provider record (no locationId or providerId; "
+                                   f"it has {keys})")
     missing = sorted(set(listed) - detailed)
     if missing:
         report.note(f"{len(missing)} location(s) are in a list page but have no detail record, so are not "
