@@ -192,8 +192,11 @@ def cmd_check(args: argparse.Namespace, out) -> int:
 def cmd_export(args: argparse.Namespace, out) -> int:
     store = _store(args)
     if args.output:
-        with open(args.output, "wb") as fh:
-            store.dump(fh, args.format)
+        try:
+            with open(args.output, "wb") as fh:
+                store.dump(fh, args.format)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     else:
         store.dump(sys.stdout.buffer if out is sys.stdout else _BinaryOut(out), args.format)
     return EXIT_OK
@@ -228,6 +231,16 @@ class _BinaryOut:
         return len(data)
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="caregraph",
@@ -246,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--as-of", help="answer as the law stood on this date (YYYY-MM-DD; default today)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--limit", type=int, default=5, help="at most this many answers (default 5)")
+    p.add_argument("--limit", type=_positive, default=5, help="at most this many answers (default 5)")
     p.add_argument("--location", metavar="CQC_ID|NAME",
                    help="answer for this CQC-registered location, naming the bodies that hold each duty there")
     p.add_argument("--council", metavar="GSS|NAME", help="answer for this council's area (a GSS code or a name)")
@@ -255,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("actor", help="an actor id (cqc), name or acronym")
     p.add_argument("--as-of")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=5, help="at most this many chains (default 5)")
+    p.add_argument("--limit", type=_positive, default=5, help="at most this many chains (default 5)")
 
     p = command("escalate", cmd_escalate, "the best-matching escalation route for a problem, step by step")
     p.add_argument("problem")
