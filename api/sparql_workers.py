@@ -461,7 +461,7 @@ class SparqlPool:
 
     async def probe(self) -> str | None:
         """Why a query cannot be answered now, or None when a trivial one was answered."""
-        if not self.workers:
+        if not self.size or (self._open.is_set() and not self.workers):  # during a write none is, for a moment
             return "no query worker is running"
         try:
             execution = await self.execute(Job("ASK {}", "application/sparql-results+json"))
