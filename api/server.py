@@ -62,12 +62,12 @@ def app_from_env() -> FastAPI:
         store, _ = open_store(store_path, read_only=True)
     else:
         store, _ = open_store()
-    return create_app(store, Settings.from_env(store_path=store_path))
+    return create_app(store, Settings.from_env())
 
 
 def run_cli(args: argparse.Namespace, out) -> int:
     path = Path(args.store) if args.store else None
-    settings = Settings.from_env(store_path=path)
+    settings = Settings.from_env()
     if args.workers < 1:
         print("caregraph serve: --workers must be 1 or more", file=out)
         return EXIT_USAGE

@@ -2,9 +2,10 @@
 
 The serving process keeps a small pool of forked workers. A worker either shares the
 serving process's in-memory store (copy-on-write after the fork) or opens an on-disk
-view read-only: the store itself when the server only reads it, else a checkpoint taken at
-start and after every write (RocksDB deletes files under a reader of a store being
-written: workers opened beside a writing server found it "corrupt" in 6 of 23 restarts). Each query goes to an idle worker with a deadline; a worker that has not
+view read-only: the store itself when the server only reads it, else a checkpoint taken
+at start and after every write (RocksDB deletes files under a reader of a store being
+written: workers opened beside a writing server found it "corrupt" after 7 of 40
+restarts). Each query goes to an idle worker with a deadline; a worker that has not
 finished by then is killed with SIGKILL and replaced at once, so a runaway query costs one
 worker for at most the time limit and other requests go on being answered.
 
@@ -221,7 +222,7 @@ class SparqlPool:
         (without it they share the in-memory store); `after_write` runs once a write is done."""
         self.store, self.size, self.timeout, self.result_limit = store, size, timeout, result_limit
         self.view, self.worker_memory, self.after_write = view, worker_memory, after_write
-        self.store_path: Path | None = None
+        self.view_path: Path | None = None  # what new workers open
         self._workers: set[Worker] = set()
         self._idle: asyncio.Queue[Worker] | None = None
         self._open = asyncio.Event()
@@ -232,7 +233,7 @@ class SparqlPool:
     async def start(self) -> None:
         self._idle = asyncio.Queue()
         if self.view is not None:
-            self.store_path = await asyncio.get_running_loop().run_in_executor(None, self.view)
+            self.view_path = await asyncio.get_running_loop().run_in_executor(None, self.view)
         for _ in range(self.size):
             self._idle.put_nowait(await self._spawn())
         self._open.set()
@@ -262,7 +263,7 @@ class SparqlPool:
                         os.close(fd)
                     except OSError:
                         pass
-                _worker_main(None if self.store_path else self.store, self.store_path, jobs_read, out_write,
+                _worker_main(None if self.view_path else self.store, self.view_path, jobs_read, out_write,
                              self.worker_memory)
             except BaseException:  # noqa: BLE001 - a worker must never return into the server's code
                 code = 1
@@ -451,7 +452,7 @@ class SparqlPool:
         finally:
             try:
                 if self.view is not None:  # no worker is left to read the old view
-                    self.store_path = await asyncio.get_running_loop().run_in_executor(None, self.view)
+                    self.view_path = await asyncio.get_running_loop().run_in_executor(None, self.view)
             finally:
                 for _ in range(self.size - len(self._workers)):
                     self._idle.put_nowait(await self._spawn())

@@ -150,6 +150,17 @@ def test_a_store_in_use_by_a_writer_is_refused_by_readers_too(disk):
     assert run("--store", str(disk), "ask", "care home unsafe")[0] == 0  # free again
 
 
+def test_reading_commands_share_a_store_a_reading_server_has_open(disk):
+    reader = OxigraphStore(disk, read_only=True)  # as `caregraph serve` without a token holds it
+    try:
+        code, out, err = run("--store", str(disk), "ask", "care home unsafe")
+        assert code == 0 and "Care Quality Commission" in out
+        code, out, err = run("--store", str(disk), "import", "cqc-directory", str(DIRECTORY_2026))
+        assert code == 2 and "in use by another caregraph process" in err  # but no writing beside it
+    finally:
+        reader.close()
+
+
 def test_an_older_file_over_a_newer_import_is_refused_unless_forced(disk):
     assert run("--store", str(disk), "import", "cqc-directory", str(DIRECTORY_2026))[0] == 0
     before = state(disk)

@@ -58,7 +58,7 @@ def insert(n: int, size: int = 1) -> str:
 
 async def serve(store: OxigraphStore, body, **settings):
     """Run `body(client)` against the app over `store` with its lifespan (workers started and stopped)."""
-    app = create_app(store, Settings(update_token=TOKEN, store_path=store.path, **settings))
+    app = create_app(store, Settings(update_token=TOKEN, **settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://caregraph.test", timeout=30) as client:

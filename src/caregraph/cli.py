@@ -14,7 +14,7 @@ from caregraph import __version__, accountability, escalation, responsibility
 from caregraph.actors import AmbiguousActor, UnknownActor, directory
 from caregraph.build import BuildError, open_store
 from caregraph.dates import parse_day
-from caregraph.store import FORMATS, OxigraphStore, StoreError
+from caregraph.store import FORMATS, LOCK_FILE, OxigraphStore, StoreError, StoreUnavailable
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
 
@@ -30,9 +30,17 @@ class CliError(Exception):
 def _store(args: argparse.Namespace, *, read_only: bool = False) -> OxigraphStore:
     path = Path(args.store) if args.store else None
     try:
-        store, _ = open_store(path, read_only=read_only)
+        try:
+            store, _ = open_store(path, read_only=read_only)
+        except StoreUnavailable:
+            if path is None or read_only or not (path / LOCK_FILE).exists():
+                raise
+            # A server that only reads the store has it open: these commands only read too.
+            store, _ = open_store(path, read_only=True)
     except BuildError as exc:
         raise CliError(f"the knowledge does not build: {exc}") from None
+    except StoreUnavailable as exc:
+        raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"cannot open the store at {path}: {exc}") from None
     return store

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
-import os
 import shutil
 import threading
 from abc import ABC, abstractmethod
@@ -184,8 +183,9 @@ def _lock(path: Path, read_only: bool) -> IO[bytes] | None:
         fcntl.flock(handle, (fcntl.LOCK_SH if read_only else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise StoreUnavailable(f"the store at {path} is in use by another caregraph process (a server or an import"
-                        f"{' that writes' if read_only else ''}); stop it first, or use another --store") from None
+        raise StoreUnavailable(f"the store at {path} is in use by another caregraph process (a server or an "
+                               f"import{' that writes' if read_only else ''}); stop it first, or use another "
+                               "--store") from None
     return handle
 
 
