@@ -22,6 +22,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from caregraph.api.app import create_app
 from caregraph.api.settings import Settings
 from caregraph.build import BuildError, open_store
+from caregraph.store import StoreUnavailable
 
 EXIT_OK, EXIT_USAGE = 0, 2
 HTTP_PROTOCOL = "caregraph.api.server:NoDelayHTTPProtocol"
@@ -89,6 +90,9 @@ def run_cli(args: argparse.Namespace, out) -> int:
         store = _open(path, read_only=path is not None and not settings.update_token)
     except BuildError as exc:
         print(f"caregraph serve: the knowledge does not build: {exc}", file=out)
+        return EXIT_USAGE
+    except StoreUnavailable as exc:
+        print(f"caregraph serve: {exc}", file=out)
         return EXIT_USAGE
     except OSError as exc:
         print(f"caregraph serve: cannot open the store at {path}: {exc}", file=out)

@@ -136,7 +136,7 @@ def test_a_store_path_that_is_a_file_is_refused(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("a file where a store should be")
     code, out, err = run("--store", str(blocker), "ask", "care home")
-    assert code == 2 and "is a file, not a store folder" in err
+    assert code == 2 and "it is a file, not a folder" in err
     assert blocker.read_text() == "a file where a store should be"
 
 

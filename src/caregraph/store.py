@@ -168,7 +168,7 @@ def _lock(path: Path, read_only: bool) -> IO[bytes] | None:
     """Hold `path`'s lock file: shared by readers, exclusive for a writer, so that no process
     reads an on-disk store while another writes it (RocksDB deletes files under a reader)."""
     if path.exists() and not path.is_dir():
-        raise StoreUnavailable(f"{path} is a file, not a store folder")
+        raise StoreUnavailable(f"cannot open the store at {path}: it is a file, not a folder")
     try:
         if not read_only:
             path.mkdir(parents=True, exist_ok=True)
