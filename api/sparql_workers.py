@@ -4,7 +4,7 @@ The serving process keeps a small pool of forked workers. A worker either shares
 serving process's in-memory store (copy-on-write after the fork) or opens an on-disk
 view read-only: the store itself when the server only reads it, else a checkpoint taken
 at start and after every write (RocksDB deletes files under a reader of a store being
-written: workers opened beside a writing server found it "corrupt" after 7 of 40
+written: workers opened beside a writing server found it "corrupt" in 3 to 4 of 40
 restarts). Each query goes to an idle worker with a deadline; a worker that has not
 finished by then is killed with SIGKILL and replaced at once, so a runaway query costs one
 worker for at most the time limit and other requests go on being answered.
