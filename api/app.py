@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from caregraph import __version__
+from caregraph import __version__, warmup
 from caregraph.actors import AmbiguousActor, UnknownActor
 from caregraph.api import (actors, alignment, duties, escalation, linked_data, locations, pages, responsible, sparql,
                            validate)
@@ -59,13 +59,19 @@ def _errors(app: FastAPI) -> None:
 def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAPI:
     """The caregraph HTTP application over `store` (built and ready)."""
     settings = settings or Settings()
+    def warm() -> None:  # in a thread: requests meanwhile wait for the index they need, built once
+        if settings.warm_indexes:
+            asyncio.get_running_loop().run_in_executor(None, warmup.warm, store)
+
     pool = SparqlPool(store.raw, size=settings.sparql_workers, timeout=settings.query_timeout,
-                      result_limit=settings.result_limit, store_path=settings.store_path,
-                      worker_memory=settings.worker_memory, network=bool(settings.federation))
+                      result_limit=settings.result_limit, worker_memory=settings.worker_memory,
+                      view=store.reader_view if store.path is not None else None, after_write=warm,
+                      network=bool(settings.federation))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await pool.start()
+        warm()
         try:
             yield
         finally:
@@ -86,11 +92,15 @@ def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAP
                        allow_headers=["Accept", "Content-Type"], expose_headers=["Link"])
     _errors(app)
 
-    @app.get("/health", tags=["service"], summary="For load balancers: the store and query workers are up")
-    async def health() -> dict:
-        return {"status": "ok", "version": __version__, "sparql_workers": pool.workers,
-                "queries_stopped": pool.killed, "store_generation": store.generation,
-                "sparql_results_cached": len(app.state.results), "sparql_cache_hits": app.state.results.hits}
+    @app.get("/health", tags=["service"], summary="For load balancers: \"ok\" (200) only when a query can be "
+             "answered now, else 503 with the reason", responses={503: {"description": "no query can be answered"}})
+    async def health() -> JSONResponse:
+        problem = await pool.probe()
+        return JSONResponse({"status": "unavailable" if problem else "ok", "problem": problem,
+                             "version": __version__, "sparql_workers": pool.workers,
+                             "queries_stopped": pool.killed, "store_generation": store.generation,
+                             "sparql_results_cached": len(app.state.results),
+                             "sparql_cache_hits": app.state.results.hits}, status_code=503 if problem else 200)
 
     for module in ROUTERS:
         app.include_router(module.router)

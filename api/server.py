@@ -22,6 +22,7 @@ from caregraph.api.app import create_app
 from caregraph.api.limits import LimitedH11Protocol
 from caregraph.api.settings import Settings
 from caregraph.build import BuildError, open_store
+from caregraph.store import StoreUnavailable
 
 EXIT_OK, EXIT_USAGE = 0, 2
 HTTP_PROTOCOL = "caregraph.api.server:NoDelayHTTPProtocol"
@@ -49,7 +50,7 @@ def _open(path: Path | None, read_only: bool):
     if read_only:
         # Build or refresh on disk first (needs write access), then reopen read-only.
         built, _ = open_store(path)
-        del built
+        built.close()  # its write lock must go before readers can share the store
     store, _ = open_store(path, read_only=read_only)
     return store
 
@@ -62,12 +63,12 @@ def app_from_env() -> FastAPI:
         store, _ = open_store(store_path, read_only=True)
     else:
         store, _ = open_store()
-    return create_app(store, Settings.from_env(store_path=store_path))
+    return create_app(store, Settings.from_env())
 
 
 def run_cli(args: argparse.Namespace, out) -> int:
     path = Path(args.store) if args.store else None
-    settings = Settings.from_env(store_path=path)
+    settings = Settings.from_env()
     if args.workers < 1:
         print("caregraph serve: --workers must be 1 or more", file=out)
         return EXIT_USAGE
@@ -89,6 +90,9 @@ def run_cli(args: argparse.Namespace, out) -> int:
         store = _open(path, read_only=path is not None and not settings.update_token)
     except BuildError as exc:
         print(f"caregraph serve: the knowledge does not build: {exc}", file=out)
+        return EXIT_USAGE
+    except StoreUnavailable as exc:
+        print(f"caregraph serve: {exc}", file=out)
         return EXIT_USAGE
     except OSError as exc:
         print(f"caregraph serve: cannot open the store at {path}: {exc}", file=out)

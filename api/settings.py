@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 
 def _env_float(name: str, default: float) -> float:
@@ -19,11 +18,7 @@ def _env_int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    """Limits and switches of one server.
-
-    `store_path` tells the SPARQL workers where to open the store read-only; without it
-    they are forked from the serving process and share its in-memory store.
-    """
+    """Limits and switches of one server (where its SPARQL workers read comes from the store)."""
 
     # Every SPARQL query is stopped after this many seconds (pyoxigraph has no timeout of its own).
     query_timeout: float = 5.0
@@ -41,10 +36,11 @@ class Settings:
     answer_cache: int = 2048
     # Bytes of complete SPARQL results kept for repeated queries (0: none); a write makes them misses.
     sparql_cache: int = 64 * 2**20
-    store_path: Path | None = None
     # Remote IRIs that SPARQL may reach: SERVICE endpoints and LOAD sources, exactly as written.
     # Empty (the default): no query or update makes any request to another server.
     federation: frozenset[str] = frozenset()
+    # Build the indexes answers need at start and after each write, before a request waits for them.
+    warm_indexes: bool = True
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

@@ -319,7 +319,7 @@ async def _run_update(request: Request, update: str, using: list[str], using_nam
             # out (its rehearsal cannot open a socket: a LOAD or SERVICE the check missed is caught there).
             if sparql_update.reads_store(update) or sparql_guard.may_reach_out(update):
                 await asyncio.get_running_loop().run_in_executor(None, functools.partial(
-                    sparql_update.rehearse, store.raw, settings.store_path, update, base, settings.query_timeout,
+                    sparql_update.rehearse, store.raw, store.path, update, base, settings.query_timeout,
                     bool(settings.federation)))
             await request.app.state.pool.exclusive(lambda: store.update(update, base_iri=base))
     except sparql_guard.Refused as exc:

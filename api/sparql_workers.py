@@ -1,8 +1,11 @@
 """SPARQL queries in worker processes that can be killed: pyoxigraph has no query timeout.
 
 The serving process keeps a small pool of forked workers. A worker either shares the
-serving process's in-memory store (copy-on-write after the fork) or opens the on-disk
-store read-only. Each query goes to an idle worker with a deadline; a worker that has not
+serving process's in-memory store (copy-on-write after the fork) or opens an on-disk
+view read-only: the store itself when the server only reads it, else a checkpoint taken
+at start and after every write (RocksDB deletes files under a reader of a store being
+written: workers opened beside a writing server found it "corrupt" in 3 to 4 of 40
+restarts). Each query goes to an idle worker with a deadline; a worker that has not
 finished by then is killed with SIGKILL and replaced at once, so a runaway query costs one
 worker for at most the time limit and other requests go on being answered.
 
@@ -21,7 +24,7 @@ import resource
 import signal
 import struct
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,10 +217,14 @@ class SparqlPool:
     """Worker processes that run SPARQL queries with a time limit."""
 
     def __init__(self, store: ox.Store, *, size: int, timeout: float, result_limit: int,
-                 store_path: Path | None = None, worker_memory: int = 0, network: bool = False) -> None:
+                 view: Callable[[], Path] | None = None, worker_memory: int = 0,
+                 after_write: Callable[[], None] | None = None, network: bool = False) -> None:
+        """`view` gives the folder workers open read-only, asked at start and after each write
+        (without it they share the in-memory store); `after_write` runs once a write is done."""
         self.store, self.size, self.timeout, self.result_limit = store, size, timeout, result_limit
+        self.view, self.worker_memory, self.after_write = view, worker_memory, after_write
         self.network = network  # False: workers cannot open internet sockets (sandbox.py)
-        self.store_path, self.worker_memory = store_path, worker_memory
+        self.view_path: Path | None = None  # what new workers open
         self._workers: set[Worker] = set()
         self._idle: asyncio.Queue[Worker] | None = None
         self._open = asyncio.Event()
@@ -227,6 +234,8 @@ class SparqlPool:
 
     async def start(self) -> None:
         self._idle = asyncio.Queue()
+        if self.view is not None:
+            self.view_path = await asyncio.get_running_loop().run_in_executor(None, self.view)
         for _ in range(self.size):
             self._idle.put_nowait(await self._spawn())
         self._open.set()
@@ -258,7 +267,7 @@ class SparqlPool:
                         pass
                 if not self.network:
                     sandbox.no_network()
-                _worker_main(None if self.store_path else self.store, self.store_path, jobs_read, out_write,
+                _worker_main(None if self.view_path else self.store, self.view_path, jobs_read, out_write,
                              self.worker_memory)
             except BaseException:  # noqa: BLE001 - a worker must never return into the server's code
                 code = 1
@@ -445,6 +454,24 @@ class SparqlPool:
                 self._idle.get_nowait()
             return await asyncio.get_running_loop().run_in_executor(None, action)
         finally:
-            for _ in range(self.size - len(self._workers)):
-                self._idle.put_nowait(await self._spawn())
-            self._open.set()
+            try:
+                if self.view is not None:  # no worker is left to read the old view
+                    self.view_path = await asyncio.get_running_loop().run_in_executor(None, self.view)
+            finally:
+                for _ in range(self.size - len(self._workers)):
+                    self._idle.put_nowait(await self._spawn())
+                self._open.set()
+                if self.after_write is not None:
+                    self.after_write()
+
+    async def probe(self) -> str | None:
+        """Why a query cannot be answered now, or None when a trivial one was answered."""
+        if not self.size or (self._open.is_set() and not self.workers):  # during a write none is, for a moment
+            return "no query worker is running"
+        try:
+            execution = await self.execute(Job("ASK {}", "application/sparql-results+json"))
+        except QueryFailed as exc:
+            return exc.message
+        if not execution.complete or b"true" not in b"".join(execution.body):
+            return "a query worker gave a wrong answer"
+        return None

@@ -14,7 +14,7 @@ from caregraph import __version__, accountability, escalation, responsibility
 from caregraph.actors import AmbiguousActor, UnknownActor, directory
 from caregraph.build import BuildError, open_store
 from caregraph.dates import parse_day
-from caregraph.store import FORMATS, OxigraphStore, StoreError
+from caregraph.store import FORMATS, LOCK_FILE, OxigraphStore, StoreError, StoreUnavailable
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
 
@@ -30,9 +30,17 @@ class CliError(Exception):
 def _store(args: argparse.Namespace, *, read_only: bool = False) -> OxigraphStore:
     path = Path(args.store) if args.store else None
     try:
-        store, _ = open_store(path, read_only=read_only)
+        try:
+            store, _ = open_store(path, read_only=read_only)
+        except StoreUnavailable:
+            if path is None or read_only or not (path / LOCK_FILE).exists():
+                raise
+            # A server that only reads the store has it open: these commands only read too.
+            store, _ = open_store(path, read_only=True)
     except BuildError as exc:
         raise CliError(f"the knowledge does not build: {exc}") from None
+    except StoreUnavailable as exc:
+        raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"cannot open the store at {path}: {exc}") from None
     return store
@@ -226,8 +234,11 @@ def cmd_check(args: argparse.Namespace, out) -> int:
 def cmd_export(args: argparse.Namespace, out) -> int:
     store = _store(args)
     if args.output:
-        with open(args.output, "wb") as fh:
-            store.dump(fh, args.format)
+        try:
+            with open(args.output, "wb") as fh:
+                store.dump(fh, args.format)
+        except OSError as exc:
+            raise CliError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     else:
         store.dump(sys.stdout.buffer if out is sys.stdout else _BinaryOut(out), args.format)
     return EXIT_OK
@@ -408,6 +419,16 @@ class _BinaryOut:
         return len(data)
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="caregraph",
@@ -426,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--as-of", help="answer as the law stood on this date (YYYY-MM-DD; default today)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--limit", type=int, default=5, help="at most this many answers (default 5)")
+    p.add_argument("--limit", type=_positive, default=5, help="at most this many answers (default 5)")
     p.add_argument("--location", metavar="CQC_ID|NAME",
                    help="answer for this CQC-registered location, naming the bodies that hold each duty there")
     p.add_argument("--council", metavar="GSS|NAME", help="answer for this council's area (a GSS code or a name)")
@@ -435,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("actor", help="an actor id (cqc), name or acronym")
     p.add_argument("--as-of")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--limit", type=int, default=5, help="at most this many chains (default 5)")
+    p.add_argument("--limit", type=_positive, default=5, help="at most this many chains (default 5)")
 
     p = command("escalate", cmd_escalate, "the best-matching escalation route for a problem, step by step")
     p.add_argument("problem")
@@ -461,6 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="the date the file describes (default: from the file, else today)")
     p.add_argument("--with-names", action="store_true",
                    help="also store personal names of managers and nominated individuals")
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier import of this source even when it describes a later date")
 
     p = command("alignment", cmd_alignment,
                 "for policy teams: where housing, health and care duties meet, miss, overlap and change")

@@ -9,6 +9,8 @@ union of all named graphs (configure a remote endpoint that way, e.g. Fuseki's
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import shutil
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -37,6 +39,10 @@ FORMATS = {
 
 class StoreError(Exception):
     """A store could not answer or change, with the reason."""
+
+
+class StoreUnavailable(StoreError, OSError):
+    """An on-disk store that cannot be opened as asked: missing, not a folder, or in use by another process."""
 
 
 def value(term: Term | None) -> object:
@@ -76,13 +82,26 @@ class Store(ABC):
         # Bumped on every write so derived caches (the text index) know to refresh.
         self.generation = 0
         self._cache: dict[str, tuple[int, object]] = {}
+        self._building: dict[str, threading.RLock] = {}
+        self._building_lock = threading.Lock()
 
     def cached(self, key: str, factory: Callable[[], T]) -> T:
-        """A value derived from the store's content, rebuilt only after a write."""
+        """A value derived from the store's content, rebuilt only after a write.
+
+        Built once however many threads ask at the same time: the first builds, the others
+        wait for it (ten requests after a write each rebuilt the same 4 s index before).
+        """
         hit = self._cache.get(key)
-        if hit is None or hit[0] != self.generation:
-            hit = (self.generation, factory())
-            self._cache[key] = hit
+        if hit is not None and hit[0] == self.generation:
+            return hit[1]  # type: ignore[return-value]
+        with self._building_lock:
+            lock = self._building.setdefault(key, threading.RLock())
+        with lock:
+            generation = self.generation  # a write during the build makes the result stale, not wrong
+            hit = self._cache.get(key)
+            if hit is None or hit[0] != generation:
+                hit = (generation, factory())
+                self._cache[key] = hit
         return hit[1]  # type: ignore[return-value]
 
     # -- queries -------------------------------------------------------------
@@ -141,19 +160,83 @@ def _insert_data(graph: str, triples: Iterable[ox.Triple]) -> str:
     return f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}\n}} }}"
 
 
+LOCK_FILE = "caregraph.lock"
+VIEWS_DIR = "caregraph-views"
+
+
+def _lock(path: Path, read_only: bool) -> IO[bytes] | None:
+    """Hold `path`'s lock file: shared by readers, exclusive for a writer, so that no process
+    reads an on-disk store while another writes it (RocksDB deletes files under a reader)."""
+    if path.exists() and not path.is_dir():
+        raise StoreUnavailable(f"cannot open the store at {path}: it is a file, not a folder")
+    try:
+        if not read_only:
+            path.mkdir(parents=True, exist_ok=True)
+        handle = open(path / LOCK_FILE, "a+b")
+    except FileNotFoundError:
+        raise StoreUnavailable(f"there is no store at {path}") from None
+    except OSError as exc:
+        if read_only:
+            return None  # a read-only medium: nobody can write there either
+        raise StoreUnavailable(f"cannot open the store at {path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(handle, (fcntl.LOCK_SH if read_only else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StoreUnavailable(f"the store at {path} is in use by another caregraph process (a server or an "
+                               f"import{' that writes' if read_only else ''}); stop it first, or use another "
+                               "--store") from None
+    return handle
+
+
 class OxigraphStore(Store):
     """The embedded store: in memory, or on disk when given a path."""
 
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         super().__init__()
         self.path = path
+        self.read_only = read_only
+        self._held: IO[bytes] | None = None
+        self._views = 0
         if path is None:
             self._ox = ox.Store()
-        elif read_only:
-            self._ox = ox.Store.read_only(str(path))
         else:
-            self._ox = ox.Store(str(path))
+            self._held = _lock(path, read_only)
+            try:
+                self._ox = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+            except BaseException:
+                self.close()
+                raise
         self._write_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Let go of the store (and its lock) now rather than when garbage is collected."""
+        self._cache.clear()
+        self._ox = None  # type: ignore[assignment]
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+
+    def reader_view(self) -> Path:
+        """A folder that other processes can open read-only and find consistent however this
+        store is written meanwhile: the store itself when opened read-only (nobody may write
+        it then), else a fresh checkpoint (hard links to immutable files, made in
+        milliseconds); older checkpoints are deleted, so call it only when no reader is left."""
+        if self.path is None:
+            raise StoreError("an in-memory store has no folder to read")
+        if self.read_only:
+            return self.path
+        views = self.path / VIEWS_DIR
+        if self._views == 0:
+            shutil.rmtree(views, ignore_errors=True)  # left by a server that was killed
+        self._views += 1
+        target = views / str(self._views)
+        views.mkdir(exist_ok=True)
+        self._ox.backup(str(target))
+        for old in views.iterdir():
+            if old != target:
+                shutil.rmtree(old, ignore_errors=True)
+        return target
 
     @property
     def raw(self) -> ox.Store:

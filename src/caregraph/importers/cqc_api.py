@@ -49,9 +49,24 @@ def _load(path: Path) -> object:
                                              "truncated or corrupted") from None
 
 
-def _person(contact: dict) -> str:
+def _person(contact: object) -> str:
+    contact = _fields(contact)
     return " ".join(str(contact.get(k) or "").strip() for k in ("personTitle", "personGivenName", "personFamilyName")
                     if contact.get(k)).strip()
+
+
+def _fields(value: object) -> dict:
+    """A JSON object's fields; none for anything else (a record may hold any JSON where an object belongs)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _items(value: object) -> list:
+    """A JSON list's items as objects' fields; nothing for anything else."""
+    return [_fields(item) for item in value] if isinstance(value, list) else []
 
 
 def read(store: Store, files: list[Path], staging: Staging, report: ImportReport, progress: Progress, *,
@@ -81,7 +96,9 @@ def read(store: Store, files: list[Path], staging: Staging, report: ImportReport
                     report.rows_linked += 1
             else:
                 report.rows_read += 1
-                report.skip(where, "not a CQC API location or provider record (no locationId or providerId)")
+                keys = ", ".join(sorted(map(str, record))[:5]) or "no fields"
+                report.skip(where, f"not a CQC API location or provider record (no locationId or providerId; "
+                                   f"it has {keys})")
     missing = sorted(set(listed) - detailed)
     if missing:
         report.note(f"{len(missing)} location(s) are in a list page but have no detail record, so are not "
@@ -90,27 +107,27 @@ def read(store: Store, files: list[Path], staging: Staging, report: ImportReport
 
 
 def _listing(linker: Linker, page: dict, listed: dict[str, str]) -> None:
-    for item in page.get("providers") or []:
+    for item in _items(page.get("providers")):
         provider_id = str(item.get("providerId", ""))
         if ids.PROVIDER_ID.match(provider_id) and item.get("providerName"):
             linker.provider(provider_id, str(item["providerName"]))
-    for item in page.get("locations") or []:
+    for item in _items(page.get("locations")):
         listed[str(item.get("locationId", ""))] = str(item.get("locationName", ""))
 
 
 def _location(linker: Linker, where: str, record: dict) -> bool:
     manager = None
-    names = [_person(c) for activity in record.get("regulatedActivities") or []
-             for c in activity.get("contacts") or [] if "Registered Manager" in (c.get("personRoles") or [])]
+    names = [_person(c) for activity in _items(record.get("regulatedActivities"))
+             for c in _items(activity.get("contacts")) if "Registered Manager" in _list(c.get("personRoles"))]
     if names:
         manager = names[0]
-    overall = (record.get("currentRatings") or {}).get("overall") or {}
+    overall = _fields(_fields(record.get("currentRatings")).get("overall"))
     return linker.location(where, LocationRecord(
         location_id=str(record.get("locationId", "")), provider_id=str(record.get("providerId", "")),
         name=str(record.get("name") or ""), council_name=str(record.get("localAuthority") or ""),
         also_known_as=str(record.get("alsoKnownAs") or ""), postcode=str(record.get("postalCode") or ""),
-        service_types=[str(s.get("description") or s.get("name") or "") for s in record.get("gacServiceTypes") or []],
-        activities=[str(a.get("code") or a.get("name") or "") for a in record.get("regulatedActivities") or []],
+        service_types=[str(s.get("description") or s.get("name") or "") for s in _items(record.get("gacServiceTypes"))],
+        activities=[str(a.get("code") or a.get("name") or "") for a in _items(record.get("regulatedActivities"))],
         rating=str(overall.get("rating") or ""), beds=beds(str(record.get("numberOfBeds") or "")),
         registered_from=parse_date(str(record.get("registrationDate") or "")),
         registered_to=parse_date(str(record.get("deregistrationDate") or "")),
@@ -132,7 +149,7 @@ def _provider(linker: Linker, where: str, record: dict) -> bool:
             linker.staging.add(provider, P_FROM, day(start))
         if end:
             linker.staging.add(provider, P_TO, day(end))
-    for activity in record.get("regulatedActivities") or []:
+    for activity in _items(record.get("regulatedActivities")):
         person = activity.get("nominatedIndividual")
         if isinstance(person, dict) and _person(person):
             linker.post(ids.nominated_individual(provider.value), "nominated-individual", provider, _person(person))

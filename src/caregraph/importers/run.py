@@ -7,13 +7,14 @@ import argparse
 import datetime as dt
 import importlib
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import IO
 
 from caregraph.build import BuildError, open_store
 from caregraph.dates import parse_day
 from caregraph.importers.common import ImportFailed, ImportReport, Progress, Staging, commit, graph_name, provenance
-from caregraph.store import Store, StoreError
+from caregraph.store import Store, StoreError, iri, value
 
 # source -> module; each module has source_files(path), file_as_of(path), progress_total(files),
 # read(store, files, staging, report, progress, with_names=...), LICENCE and ATTRIBUTION.
@@ -21,9 +22,11 @@ READERS = {"cqc-directory": "cqc_directory", "cqc-export": "cqc_export", "cqc-ap
 
 
 def import_source(store: Store, source: str, path: Path, *, as_of: dt.date | None = None,
-                  with_names: bool = False, progress: IO[str] | None = None) -> ImportReport:
+                  with_names: bool = False, progress: IO[str] | None = None, force: bool = False) -> ImportReport:
     """Import `path` as `source` into its own named graph of `store`, replacing what an earlier
-    import of the same file put there. Raises ImportFailed, leaving the store unchanged."""
+    import of the same file put there. Raises ImportFailed, leaving the store unchanged, when
+    nothing in the file links, or when the earlier import describes a later date than this
+    file does (unless `force`)."""
     if source not in READERS:
         raise ImportFailed(path, None, f"unknown source {source!r}; one of: {', '.join(READERS)}")
     reader = importlib.import_module(f"caregraph.importers.{READERS[source]}")
@@ -35,6 +38,8 @@ def import_source(store: Store, source: str, path: Path, *, as_of: dt.date | Non
     day, day_from = (as_of, "as given") if as_of else (found, where) if found else (dt.date.today(), "today: "
                                                                                       "the file carries no date")
     report = ImportReport(source, path, day, day_from, graph=graph_name(source, path))
+    if not force:
+        _refuse_older(store, report)
     staging = Staging()
     bar = Progress(reader.progress_total(files), f"{source} {path.name}", progress)
     try:
@@ -45,10 +50,31 @@ def import_source(store: Store, source: str, path: Path, *, as_of: dt.date | Non
     bar.close()
     if report.rows_read == 0:
         raise ImportFailed(path, None, "no records found: nothing was imported")
+    if report.rows_linked == 0:
+        raise ImportFailed(path, None, f"not one of the {report.rows_read:,} record(s) read could be linked, so "
+                                       f"this is not a {source} file caregraph can use ({_why(report)})")
     provenance(staging, report, files, reader.LICENCE, reader.ATTRIBUTION)
     report.triples = len(staging)
     report.added, report.removed = commit(store, report.graph, staging)
     return report
+
+
+def _refuse_older(store: Store, report: ImportReport) -> None:
+    for row in store.select("import_dates", [{"graph": iri(report.graph)}]):
+        earlier = value(row["date"])
+        if isinstance(earlier, dt.date) and earlier > report.as_of:
+            raise ImportFailed(report.path, None, f"the store holds an import of this source as of "
+                                                  f"{earlier.isoformat()}, newer than this file "
+                                                  f"({report.as_of.isoformat()}, {report.as_of_from}); give --force "
+                                                  "to replace it with the older one")
+
+
+def _why(report: ImportReport) -> str:
+    """The commonest reasons records were skipped, with how often: what the file holds instead."""
+    reasons = Counter(s.reason for s in report.skipped).most_common(3)
+    if not reasons:
+        return "no record matched a known provider, location, council or board"
+    return "; ".join(f"{n:,} x {reason}" for reason, n in reasons)
 
 
 def run_cli(args: argparse.Namespace, out) -> int:
@@ -72,7 +98,8 @@ def run_cli(args: argparse.Namespace, out) -> int:
         print(f"caregraph import: cannot open the store at {path}: {exc}", file=sys.stderr)
         return 2
     try:
-        report = import_source(store, args.source, Path(args.path), as_of=as_of, with_names=args.with_names)
+        report = import_source(store, args.source, Path(args.path), as_of=as_of, with_names=args.with_names,
+                               force=args.force)
     except ImportFailed as exc:
         print(f"caregraph import: {exc}\nNothing was changed: the previous import of this file, if any, "
               "is intact.", file=sys.stderr)
