@@ -103,8 +103,9 @@ def apply_dataset(update: str, using: list[str], using_named: list[str]) -> str:
         if kind == "modify":
             inserts.append((where, clauses))
         else:  # DELETE WHERE { Q } takes no USING: it is DELETE { Q } WHERE { Q }
-            start, end = next(b for b in op.braces if b[0] > where)
-            inserts.append((where, update[start:end] + " " + clauses))
+            block = next((b for b in op.braces if b[0] > where), None)
+            if block is not None:  # without one, the update is malformed and the engine says so
+                inserts.append((where, update[block[0]:block[1]] + " " + clauses))
     for offset, text in sorted(inserts, reverse=True):
         update = update[:offset] + text + update[offset:]
     return update

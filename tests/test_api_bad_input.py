@@ -85,6 +85,8 @@ CASES = [
     Case("using-named-graph-uri with USING in the update", "POST", "/sparql", 400, "using or with",
          params={"using-named-graph-uri": "urn:people"},
          content=b"WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", headers=SU),
+    Case("DELETE WHERE with no pattern and using-graph-uri", "POST", "/sparql", 400, "invalid sparql update",
+         params={"using-graph-uri": "urn:g"}, content=b"DELETE WHERE", headers=SU),
     # -- /sparql: who may write ------------------------------------------------------------------
     Case("update without the token", "POST", "/sparql", 403, "update token", data={"update": "CLEAR ALL"}),
     Case("update with a wrong token", "POST", "/sparql", 403, "update token", data={"update": "CLEAR ALL"},

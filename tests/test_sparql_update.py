@@ -66,6 +66,12 @@ def test_a_dataset_in_the_update_and_the_request_is_refused(update):
     assert refused.value.status == 400 and "USING or WITH" in refused.value.message
 
 
+def test_a_malformed_delete_where_is_left_for_the_engine_to_refuse():
+    rewritten = apply_dataset("DELETE WHERE", [G1], [])
+    with pytest.raises(SyntaxError):
+        ox.Store().update(rewritten)
+
+
 def test_an_update_naming_its_own_dataset_is_left_alone_without_parameters():
     update = "WITH <urn:g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }"
     assert apply_dataset(update, [], []) == update
