@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from caregraph import actor_profile, duties, escalation, escalation_catalogue, responsibility
+from caregraph import (actor_profile, duties, escalation, escalation_catalogue, guided_path, places,
+                       responsibility)
 from caregraph.actors import AmbiguousActor, UnknownActor, directory
 from caregraph.dates import parse_day
 from caregraph.namespaces import ACTOR, DUTY, ID, LEGISLATION_ID, ROUTE, short_id
@@ -136,6 +137,94 @@ def resource_page(request: Request, uri: str, triples: list[ox.Triple]) -> HTMLR
             if t.subject.value == uri or t.subject.value.startswith(uri + "/")]
     return _render(request, "resource.html", title=labels.get(uri, short_id(uri)), uri=uri, rows=rows,
                    labels=labels)
+
+
+# -- the guided path: one plain question per page, each a form GET with its own URL -------------
+
+def _place(store, text: str, day: dt.date) -> tuple[places.Place | None, str | None, list[dict]]:
+    """A place named in words: the place, or a message saying why not and a short list to choose from."""
+    if not text.strip():
+        return None, None, []
+    try:
+        return places.place_for(store, day, place=text[:200]), None, []
+    except places.AmbiguousPlace as exc:
+        more = f" and {exc.more} more" if exc.more else ""
+        return None, f"“{text}” fits several places{more}. Choose one, or give more of the name.", exc.choices
+    except places.PlaceError as exc:
+        suggestions = getattr(exc, "suggestions", [])
+        hint = f" Did you mean: {'; '.join(suggestions)}?" if suggestions else ""
+        if isinstance(exc, places.UnknownPlace):
+            return None, f"No care home, council or town we know is called “{text}”.{hint}", []
+        return None, str(exc), []
+
+
+def _guide_url(step: str, **state: str) -> str:
+    from urllib.parse import urlencode
+
+    query = urlencode({k: v for k, v in state.items() if v})
+    return f"/guide/{step}" + (f"?{query}" if query else "")
+
+
+@router.get("/guide", response_class=HTMLResponse)
+def guide_start(request: Request) -> RedirectResponse:
+    return RedirectResponse(_guide_url(guided_path.load(request.app.state.store).first.id), status_code=303)
+
+
+@router.get("/guide/answer", response_class=HTMLResponse)
+def guide_answer(request: Request, problem: str = Query(""), place: str = Query(""),
+                 alert: str = Query("")) -> HTMLResponse:
+    store = request.app.state.store
+    day = dt.date.today()
+    try:
+        end = guided_path.outcome(store, problem, day)
+    except guided_path.UnknownStep as exc:
+        return not_found(request, str(exc))
+    found, _, _ = _place(store, place, day)
+    return _render(request, "answer.html", title=f"What to do: {end.problem.label}", response=end.response,
+                   q="", as_of="", place=found, local=_local_bodies(store, found, end.response),
+                   alert=guided_path.load(store).alert(alert))
+
+
+@router.get("/guide/{step}", response_class=HTMLResponse)
+def guide_step(request: Request, step: str, place: str = Query(""), alert: str = Query(""),
+               choice: str = Query(""), go: str = Query("")) -> HTMLResponse:
+    """A question of the guided path. Submitting it (`go`) moves on to the next question, or
+    to the answer, carrying the place and any alert in the URL."""
+    store = request.app.state.store
+    path = guided_path.load(store)
+    try:
+        question = path.question(step)
+    except guided_path.UnknownStep as exc:
+        return not_found(request, str(exc))
+    problem, choices = None, []
+    if go and question.asks_place:
+        found, problem, choices = _place(store, place, dt.date.today())
+        if problem is None:
+            place_id = found.id if found else ""
+            return RedirectResponse(_guide_url(question.next, place=place_id, alert=alert), status_code=303)
+    elif go:
+        picked = question.choice(choice)
+        if picked is None:
+            problem = "Choose one of the answers."
+        elif picked.problem:
+            return RedirectResponse(_guide_url("answer", problem=short_id(picked.problem), place=place,
+                                               alert=picked.alert and picked.id or alert), status_code=303)
+        else:
+            return RedirectResponse(_guide_url(picked.next, place=place, alert=picked.alert and picked.id or alert),
+                                    status_code=303)
+    return _render(request, "guide.html", 400 if problem else 200, title=question.label, question=question,
+                   place=place, alert=alert, alert_text=path.alert(alert), problem=problem, choices=choices,
+                   number=sorted(q.order for q in path.questions.values()).index(question.order) + 1)
+
+
+def _local_bodies(store, place: places.Place | None, response: responsibility.Response) -> dict[str, places.Body]:
+    """The body that plays each role of the answer at the place, when a place is known."""
+    if place is None:
+        return {}
+    roles = {h["uri"] for a in response.answers for h in a.holders + a.oversight}
+    if response.escalation is not None:
+        roles |= {s.actor["uri"] for s in response.escalation.steps}
+    return {role: places.body_for(store, place, role) for role in roles}
 
 
 # -- policy teams: alignment and a council's profile --------------------------------------------
