@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from caregraph import (actor_profile, duties, escalation, escalation_catalogue, guided_path, places,
-                       responsibility)
+from caregraph import (accountability, actor_profile, diagrams, duties, escalation, escalation_catalogue,
+                       guided_path, places, responsibility)
 from caregraph.actors import AmbiguousActor, UnknownActor, directory
 from caregraph.dates import parse_day
 from caregraph.namespaces import ACTOR, DUTY, ID, LEGISLATION_ID, ROUTE, short_id
@@ -119,7 +119,9 @@ def resource_page(request: Request, uri: str, triples: list[ox.Triple]) -> HTMLR
         except (UnknownActor, AmbiguousActor):
             actor = None
         if actor is not None:
-            return _render(request, "actor.html", title=actor.label, actor=actor_profile.profile(store, actor, day))
+            chains = accountability.chains(store, actor, day)
+            return _render(request, "actor.html", title=actor.label, actor=actor_profile.profile(store, actor, day),
+                           chains=chains, diagram=diagrams.accountability_svg(chains))
     if uri.startswith(DUTY) and "/" not in uri[len(DUTY):]:
         try:
             return _render(request, "duty.html", title="Duty", duty=duties.get_duty(store, uri, day))
@@ -127,7 +129,7 @@ def resource_page(request: Request, uri: str, triples: list[ox.Triple]) -> HTMLR
             pass
     if uri.startswith(ROUTE) and "/" not in uri[len(ROUTE):]:
         route = escalation.load_route(store, uri, day)
-        return _render(request, "route.html", title=route.label, route=route)
+        return _render(request, "route.html", title=route.label, route=route, diagram=diagrams.route_svg(route))
     labels = {t.object.value: t.object.value for t in triples}
     for t in triples:
         if t.predicate.value in ("http://www.w3.org/2000/01/rdf-schema#label",
