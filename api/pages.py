@@ -57,16 +57,22 @@ def home(request: Request) -> HTMLResponse:
 
 
 @router.get("/ask", response_class=HTMLResponse)
-def ask_page(request: Request, q: str = Query(""), as_of: str | None = Query(None)) -> HTMLResponse:
+def ask_page(request: Request, q: str = Query(""), as_of: str | None = Query(None),
+             place: str = Query("")) -> HTMLResponse:
+    store = request.app.state.store
     if not q.strip():
-        return _render(request, "home.html", title="Who is responsible?",
-                       routes=escalation_catalogue.list_routes(request.app.state.store))
+        return _render(request, "home.html", title="Who is responsible?", place=place,
+                       routes=escalation_catalogue.list_routes(store))
     day, problem = _day(as_of)
     if problem:
         return _render(request, "message.html", 400, title="Check the date", message=problem)
-    response = responsibility.ask(request.app.state.store, q[:500], day)
+    found, place_problem, choices = _place(store, place, day)
+    # The place's own name is not a word about duties: it is taken out before matching.
+    question = places.matching_text(store, q[:500], found) if found else q[:500]
+    response = responsibility.ask(store, question, day)
     return _render(request, "answer.html", title=f"Who is responsible: {q[:80]}", response=response, q=q,
-                   as_of=as_of or "")
+                   as_of=as_of or "", place=found, place_text=place, place_problem=place_problem,
+                   place_choices=choices, local=_local_bodies(store, found, response))
 
 
 @router.get("/pages/actors", response_class=HTMLResponse)

@@ -142,3 +142,27 @@ def test_the_home_page_and_an_unsure_answer_offer_the_guided_path(client):
     assert 'href="/guide"' in client.get("/").text
     vague = client.get("/ask", params={"q": "I need help with my mum"}).text
     assert 'href="/guide"' in vague
+
+
+# -- the question box with a place -----------------------------------------------------------
+
+ABUSE = "someone is hitting my dad at his care home"
+
+
+def test_a_question_with_a_care_home_names_its_provider_and_council(linked_client):
+    html = linked_client.get("/ask", params={"q": ABUSE, "place": "1-100000011"}).text
+    todo = html[html.index("What to do now"):html.index("Who must act, and the law")]
+    assert "Oldham Metropolitan Borough Council" in todo
+    assert "Werneth" in html and "legislation.gov.uk" in html
+
+
+def test_a_question_with_a_place_that_fits_several_lists_them_and_keeps_the_question(linked_client):
+    html = linked_client.get("/ask", params={"q": ABUSE, "place": "Court"}).text
+    assert "fits several places" in html and "place=1-100000005" in html and "place=1-100000011" in html
+    assert "What to do now" in html and 'value="someone is hitting my dad at his care home"' in html
+
+
+def test_a_question_with_an_unknown_place_says_so_and_still_answers(client):
+    html = client.get("/ask", params={"q": ABUSE, "place": "Nowhereville Towers"}).text
+    assert "No care home, council or town we know is called" in html and "What to do now" in html
+    assert 'value="Nowhereville Towers"' in html
