@@ -5,6 +5,7 @@ actors, duties and escalation routes. Plain HTML and one stylesheet: no scripts,
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -72,7 +73,8 @@ def ask_page(request: Request, q: str = Query(""), as_of: str | None = Query(Non
     response = responsibility.ask(store, question, day)
     return _render(request, "answer.html", title=f"Who is responsible: {q[:80]}", response=response, q=q,
                    as_of=as_of or "", place=found, place_text=place, place_problem=place_problem,
-                   place_choices=choices, local=_local_bodies(store, found, response))
+                   place_choices=choices, local=_local_bodies(store, found, response),
+                   held=_held_to_account(store, response))
 
 
 @router.get("/pages/actors", response_class=HTMLResponse)
@@ -188,8 +190,9 @@ def guide_answer(request: Request, problem: str = Query(""), place: str = Query(
     except guided_path.UnknownStep as exc:
         return not_found(request, str(exc))
     found, _, _ = _place(store, place, day)
+    held = _held_to_account(store, end.response)
     return _render(request, "answer.html", title=f"What to do: {end.problem.label}", response=end.response,
-                   q="", as_of="", place=found, local=_local_bodies(store, found, end.response),
+                   q="", as_of="", place=found, local=_local_bodies(store, found, end.response), held=held,
                    alert=guided_path.load(store).alert(alert))
 
 
@@ -223,6 +226,26 @@ def guide_step(request: Request, step: str, place: str = Query(""), alert: str =
     return _render(request, "guide.html", 400 if problem else 200, title=question.label, question=question,
                    place=place, alert=alert, alert_text=path.alert(alert), problem=problem, choices=choices,
                    number=sorted(q.order for q in path.questions.values()).index(question.order) + 1)
+
+
+def _held_to_account(store, response: responsibility.Response) -> tuple[dict | None, list, str | None]:
+    """The body accountable for the first duty of an answer, its chains to Parliament and their diagram."""
+    holder = next((h for a in response.answers for h in a.holders if h["role"] == "accountable"), None)
+    if holder is None:
+        return None, [], None
+    try:
+        actor = directory(store).resolve(holder["uri"])
+    except (UnknownActor, AmbiguousActor):
+        return None, [], None
+    chains = _chains(store, store.generation, actor.iri, response.as_of)
+    return holder, chains, diagrams.accountability_svg(chains)
+
+
+@lru_cache(maxsize=256)
+def _chains(store, generation: int, actor_iri: str, day: dt.date) -> list[accountability.Chain]:
+    """An actor's chains to Parliament, kept for a version of the graph: finding them takes
+    tens of milliseconds and many answers share the same few accountable bodies."""
+    return accountability.chains(store, directory(store).resolve(actor_iri), day, limit=4)
 
 
 def _local_bodies(store, place: places.Place | None, response: responsibility.Response) -> dict[str, places.Body]:

@@ -88,7 +88,10 @@ def test_walking_the_pages_reaches_the_answer_with_what_to_do_first(client, stor
     label = next(r["label"] for r in escalation_catalogue.list_routes(store) if r["id"] == route)
     assert label in html
     # What to do now comes first, then who must act, then how it was found; not legal advice stays.
-    assert html.index("What to do now") < html.index("Who must act, and the law") < html.index("How we found this")
+    assert html.index("What to do now") < html.index("Who must act, and the law") < html.index(
+        "Who holds them to account") < html.index("How we found this")
+    chains = html[html.index('<ol class="chains"'):]
+    assert "Parliament" in chains[:chains.index("</ol>")]
     assert "Not legal advice" in html and "legislation.gov.uk" in html
 
 
