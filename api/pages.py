@@ -127,7 +127,7 @@ def resource_page(request: Request, uri: str, triples: list[ox.Triple]) -> HTMLR
         except (UnknownActor, AmbiguousActor):
             actor = None
         if actor is not None:
-            chains = accountability.chains(store, actor, day)
+            chains = _chains(store, store.generation, actor.iri, day, 10)
             return _render(request, "actor.html", title=actor.label, actor=actor_profile.profile(store, actor, day),
                            chains=chains, diagram=diagrams.accountability_svg(chains))
     if uri.startswith(DUTY) and "/" not in uri[len(DUTY):]:
@@ -237,15 +237,15 @@ def _held_to_account(store, response: responsibility.Response) -> tuple[dict | N
         actor = directory(store).resolve(holder["uri"])
     except (UnknownActor, AmbiguousActor):
         return None, [], None
-    chains = _chains(store, store.generation, actor.iri, response.as_of)
+    chains = _chains(store, store.generation, actor.iri, response.as_of, 4)
     return holder, chains, diagrams.accountability_svg(chains)
 
 
 @lru_cache(maxsize=256)
-def _chains(store, generation: int, actor_iri: str, day: dt.date) -> list[accountability.Chain]:
+def _chains(store, generation: int, actor_iri: str, day: dt.date, limit: int) -> list[accountability.Chain]:
     """An actor's chains to Parliament, kept for a version of the graph: finding them takes
     tens of milliseconds and many answers share the same few accountable bodies."""
-    return accountability.chains(store, directory(store).resolve(actor_iri), day, limit=4)
+    return accountability.chains(store, directory(store).resolve(actor_iri), day, limit=limit)
 
 
 def _local_bodies(store, place: places.Place | None, response: responsibility.Response) -> dict[str, places.Body]:
