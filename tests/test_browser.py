@@ -26,6 +26,7 @@ if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "images"
 QUESTION = "my mum's care home is unsafe, who do I tell?"
@@ -75,6 +76,14 @@ def _tab_to(browser, test, limit: int = 60):
     raise AssertionError("the keyboard never reached the element")
 
 
+def _heading(browser, expected: str | None = None) -> str:
+    """The page's h1 once the page that a key press or a submit asked for has loaded."""
+    def loaded(driver):
+        found = driver.find_elements(By.TAG_NAME, "h1")
+        return found and (expected is None or found[0].text == expected) and found[0].text
+    return WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,)).until(loaded)
+
+
 def _screenshot(browser, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(SCREENSHOTS / name))
@@ -86,6 +95,7 @@ def test_type_a_question_and_see_the_steps_the_bodies_and_the_law(browser, serve
     box = browser.find_element(By.ID, "q")
     box.send_keys(QUESTION)
     box.submit()
+    _heading(browser, "Who is responsible: " + QUESTION)
     text = _text(browser)
     assert text.index("What to do now") < text.index("Who must act, and the law") < text.index(
         "How we read your question")
@@ -101,7 +111,7 @@ def test_walk_the_guided_path_with_the_keyboard_alone(browser, server):
     browser.get(server.url + "/")
     link = _tab_to(browser, lambda e: e.get_attribute("href") == server.url + "/guide")
     link.send_keys(Keys.ENTER)
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Is anyone in danger right now?"
+    _heading(browser, "Is anyone in danger right now?")
     _screenshot(browser, "guide-step.png")
     # Radio buttons: Tab reaches the group, the arrow keys move within it, Space chooses.
     radio = _tab_to(browser, lambda e: e.get_attribute("type") == "radio")
@@ -109,17 +119,18 @@ def test_walk_the_guided_path_with_the_keyboard_alone(browser, server):
     assert browser.switch_to.active_element.get_attribute("value") == "danger-no"
     _tab_to(browser, lambda e: e.tag_name == "button").send_keys(Keys.ENTER)
 
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Where does the person live or get care?"
+    _heading(browser, "Where does the person live or get care?")
     field = _tab_to(browser, lambda e: e.get_attribute("id") == "place")
     field.send_keys("Leeds", Keys.ENTER)
 
-    assert browser.find_element(By.TAG_NAME, "h1").text == "What is happening?"
+    _heading(browser, "What is happening?")
     assert "place=E08000035" in browser.current_url
     radio = _tab_to(browser, lambda e: e.get_attribute("type") == "radio")
     radio.send_keys(Keys.SPACE)
     assert browser.switch_to.active_element.get_attribute("value") == "what-abuse"
     _tab_to(browser, lambda e: e.tag_name == "button").send_keys(Keys.ENTER)
 
+    _heading(browser, "What to do: abuse")
     assert "/guide/answer" in browser.current_url
     text = _text(browser)
     assert "What to do now" in text and "Leeds City Council" in text
@@ -162,7 +173,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 @pytest.mark.parametrize("template", PAGES)
 def test_no_serious_or_critical_accessibility_violation(browser, server, template):
     browser.get(server.url + PAGES[template])
-    assert browser.find_element(By.TAG_NAME, "h1").text
+    assert _heading(browser)
     axe = axe_module.Axe(browser)
     axe.inject()
     # The WCAG levels this copy of axe-core knows (older copies stop at WCAG 2.1).
@@ -177,3 +188,29 @@ def test_no_serious_or_critical_accessibility_violation(browser, server, templat
     assert results["passes"], "axe ran no checks"
     bad = [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad, axe.report(bad)
+
+
+@pytest.mark.parametrize("path", ["/", "/guide/what", PAGES["answer.html"], PAGES["answer.html (guided)"],
+                                  "/id/actor/council-social-services", "/id/route/unsafe-care-home"])
+def test_a_phone_width_screen_needs_no_sideways_scrolling(browser, server, path):
+    # 320 CSS pixels wide: a small phone, or a 1280-pixel screen at 400% zoom (WCAG 1.4.10 reflow).
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 320, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+    try:
+        browser.get(server.url + path)
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 321, f"{path} is {width} CSS pixels wide"  # one pixel of sub-pixel rounding
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_focused_element_is_visibly_outlined(browser, server):
+    browser.get(server.url + "/guide/danger")
+    radio = _tab_to(browser, lambda e: e.get_attribute("type") == "radio")
+    assert radio.value_of_css_property("outline-style") != "none"
+    # The first Tab on a page reaches the skip link, which shows itself when focused.
+    browser.get(server.url + "/")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    skip = browser.switch_to.active_element
+    assert skip.get_attribute("class") == "skip" and skip.get_attribute("href").endswith("#main")
+    assert skip.location["x"] >= 0 and skip.size["width"] > 0
