@@ -83,6 +83,7 @@ def run_cli(args: argparse.Namespace, out) -> int:
             else:
                 os.environ.pop("CAREGRAPH_STORE", None)
             print(f"caregraph: serving on http://{args.host}:{args.port} with {args.workers} workers", file=out)
+            print(f"caregraph: for the pages, open http://{args.host}:{args.port}/ in a browser", file=out, flush=True)
             uvicorn.run("caregraph.api.server:app_from_env", factory=True, host=args.host, port=args.port,
                         workers=args.workers, http=HTTP_PROTOCOL, log_level="warning")
             return EXIT_OK
