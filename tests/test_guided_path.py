@@ -95,6 +95,27 @@ def test_walking_the_pages_reaches_the_answer_with_what_to_do_first(client, stor
     assert "Not legal advice" in html and "legislation.gov.uk" in html
 
 
+def test_every_way_through_the_pages_ends_at_its_route_in_at_most_four_steps(client, store):
+    path = guided_path.load(store)
+    routes = set()
+    for asked, end in path.ends():
+        steps = []
+        for n, qid in enumerate(asked):
+            question = path.question(qid)
+            if question.asks_place:
+                steps.append({"place": ""})
+            elif n + 1 < len(asked):
+                steps.append({"choice": next(c.id for c in question.choices if c.next == asked[n + 1])})
+            else:
+                steps.append({"choice": end.id})
+        seen, answer = _walk(client, steps)
+        assert len(steps) <= 4 and "/guide/answer" in seen[-1], end.id
+        route = guided_path.outcome(store, end.problem, dt.date.today()).response.escalation
+        assert f"<h2>What to do now</h2>\n<p class=\"hint\">{route.label}." in answer.text, end.id
+        routes.add(route.iri)
+    assert len(routes) == 11
+
+
 def test_danger_shows_999_on_every_page_after(client):
     seen, answer = _walk(client, [{"choice": "danger-yes"}, {"place": ""}, {"choice": "what-abuse"}])
     assert "Call 999 now" in client.get(seen[1]).text
