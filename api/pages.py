@@ -5,14 +5,16 @@ actors, duties and escalation routes. Plain HTML and one stylesheet: no scripts,
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from pathlib import Path
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from caregraph import actor_profile, duties, escalation, escalation_catalogue, responsibility
+from caregraph import (accountability, actor_profile, diagrams, duties, escalation, escalation_catalogue,
+                       guided_path, places, responsibility)
 from caregraph.actors import AmbiguousActor, UnknownActor, directory
 from caregraph.dates import parse_day
 from caregraph.namespaces import ACTOR, DUTY, ID, LEGISLATION_ID, ROUTE, short_id
@@ -56,16 +58,23 @@ def home(request: Request) -> HTMLResponse:
 
 
 @router.get("/ask", response_class=HTMLResponse)
-def ask_page(request: Request, q: str = Query(""), as_of: str | None = Query(None)) -> HTMLResponse:
+def ask_page(request: Request, q: str = Query(""), as_of: str | None = Query(None),
+             place: str = Query("")) -> HTMLResponse:
+    store = request.app.state.store
     if not q.strip():
-        return _render(request, "home.html", title="Who is responsible?",
-                       routes=escalation_catalogue.list_routes(request.app.state.store))
+        return _render(request, "home.html", title="Who is responsible?", place=place,
+                       routes=escalation_catalogue.list_routes(store))
     day, problem = _day(as_of)
     if problem:
         return _render(request, "message.html", 400, title="Check the date", message=problem)
-    response = responsibility.ask(request.app.state.store, q[:500], day)
+    found, place_problem, choices = _place(store, place, day)
+    # The place's own name is not a word about duties: it is taken out before matching.
+    question = places.matching_text(store, q[:500], found) if found else q[:500]
+    response = responsibility.ask(store, question, day)
     return _render(request, "answer.html", title=f"Who is responsible: {q[:80]}", response=response, q=q,
-                   as_of=as_of or "")
+                   as_of=as_of or "", place=found, place_text=place, place_problem=place_problem,
+                   place_choices=choices, local=_local_bodies(store, found, response),
+                   held=_held_to_account(store, response))
 
 
 @router.get("/pages/actors", response_class=HTMLResponse)
@@ -118,7 +127,9 @@ def resource_page(request: Request, uri: str, triples: list[ox.Triple]) -> HTMLR
         except (UnknownActor, AmbiguousActor):
             actor = None
         if actor is not None:
-            return _render(request, "actor.html", title=actor.label, actor=actor_profile.profile(store, actor, day))
+            chains = _chains(store, store.generation, actor.iri, day, 10)
+            return _render(request, "actor.html", title=actor.label, actor=actor_profile.profile(store, actor, day),
+                           chains=chains, diagram=diagrams.accountability_svg(chains))
     if uri.startswith(DUTY) and "/" not in uri[len(DUTY):]:
         try:
             return _render(request, "duty.html", title="Duty", duty=duties.get_duty(store, uri, day))
@@ -126,7 +137,7 @@ def resource_page(request: Request, uri: str, triples: list[ox.Triple]) -> HTMLR
             pass
     if uri.startswith(ROUTE) and "/" not in uri[len(ROUTE):]:
         route = escalation.load_route(store, uri, day)
-        return _render(request, "route.html", title=route.label, route=route)
+        return _render(request, "route.html", title=route.label, route=route, diagram=diagrams.route_svg(route))
     labels = {t.object.value: t.object.value for t in triples}
     for t in triples:
         if t.predicate.value in ("http://www.w3.org/2000/01/rdf-schema#label",
@@ -136,6 +147,115 @@ def resource_page(request: Request, uri: str, triples: list[ox.Triple]) -> HTMLR
             if t.subject.value == uri or t.subject.value.startswith(uri + "/")]
     return _render(request, "resource.html", title=labels.get(uri, short_id(uri)), uri=uri, rows=rows,
                    labels=labels)
+
+
+# -- the guided path: one plain question per page, each a form GET with its own URL -------------
+
+def _place(store, text: str, day: dt.date) -> tuple[places.Place | None, str | None, list[dict]]:
+    """A place named in words: the place, or a message saying why not and a short list to choose from."""
+    if not text.strip():
+        return None, None, []
+    try:
+        return places.place_for(store, day, place=text[:200]), None, []
+    except places.AmbiguousPlace as exc:
+        more = f" and {exc.more} more" if exc.more else ""
+        return None, f"“{text}” fits several places{more}. Choose one, or give more of the name.", exc.choices
+    except places.PlaceError as exc:
+        suggestions = getattr(exc, "suggestions", [])
+        hint = f" Did you mean: {'; '.join(suggestions)}?" if suggestions else ""
+        if isinstance(exc, places.UnknownPlace):
+            return None, f"No care home, council or town we know is called “{text}”.{hint}", []
+        return None, str(exc), []
+
+
+def _guide_url(step: str, **state: str) -> str:
+    from urllib.parse import urlencode
+
+    query = urlencode({k: v for k, v in state.items() if v})
+    return f"/guide/{step}" + (f"?{query}" if query else "")
+
+
+@router.get("/guide", response_class=HTMLResponse)
+def guide_start(request: Request) -> RedirectResponse:
+    return RedirectResponse(_guide_url(guided_path.load(request.app.state.store).first.id), status_code=303)
+
+
+@router.get("/guide/answer", response_class=HTMLResponse)
+def guide_answer(request: Request, problem: str = Query(""), place: str = Query(""),
+                 alert: str = Query("")) -> HTMLResponse:
+    store = request.app.state.store
+    day = dt.date.today()
+    try:
+        end = guided_path.outcome(store, problem, day)
+    except guided_path.UnknownStep as exc:
+        return not_found(request, str(exc))
+    found, _, _ = _place(store, place, day)
+    held = _held_to_account(store, end.response)
+    return _render(request, "answer.html", title=f"What to do: {end.problem.label}", response=end.response,
+                   q="", as_of="", place=found, local=_local_bodies(store, found, end.response), held=held,
+                   alert=guided_path.load(store).alert(alert))
+
+
+@router.get("/guide/{step}", response_class=HTMLResponse)
+def guide_step(request: Request, step: str, place: str = Query(""), alert: str = Query(""),
+               choice: str = Query(""), go: str = Query("")) -> HTMLResponse:
+    """A question of the guided path. Submitting it (`go`) moves on to the next question, or
+    to the answer, carrying the place and any alert in the URL."""
+    store = request.app.state.store
+    path = guided_path.load(store)
+    try:
+        question = path.question(step)
+    except guided_path.UnknownStep as exc:
+        return not_found(request, str(exc))
+    problem, choices = None, []
+    if go and question.asks_place:
+        found, problem, choices = _place(store, place, dt.date.today())
+        if problem is None:
+            place_id = found.id if found else ""
+            return RedirectResponse(_guide_url(question.next, place=place_id, alert=alert), status_code=303)
+    elif go:
+        picked = question.choice(choice)
+        if picked is None:
+            problem = "Choose one of the answers."
+        elif picked.problem:
+            return RedirectResponse(_guide_url("answer", problem=short_id(picked.problem), place=place,
+                                               alert=picked.alert and picked.id or alert), status_code=303)
+        else:
+            return RedirectResponse(_guide_url(picked.next, place=place, alert=picked.alert and picked.id or alert),
+                                    status_code=303)
+    return _render(request, "guide.html", 400 if problem else 200, title=question.label, question=question,
+                   place=place, alert=alert, alert_text=path.alert(alert), problem=problem, choices=choices,
+                   number=sorted(q.order for q in path.questions.values()).index(question.order) + 1)
+
+
+def _held_to_account(store, response: responsibility.Response) -> tuple[dict | None, list, str | None]:
+    """The body accountable for the first duty of an answer, its chains to Parliament and their diagram."""
+    holder = next((h for a in response.answers for h in a.holders if h["role"] == "accountable"), None)
+    if holder is None:
+        return None, [], None
+    try:
+        actor = directory(store).resolve(holder["uri"])
+    except (UnknownActor, AmbiguousActor):
+        return None, [], None
+    chains = _chains(store, store.generation, actor.iri, response.as_of, 4)
+    return holder, chains, diagrams.accountability_svg(chains)
+
+
+@lru_cache(maxsize=256)
+def _chains(store, generation: int, actor_iri: str, day: dt.date, limit: int) -> list[accountability.Chain]:
+    """An actor's chains to Parliament, kept for a version of the graph: finding them takes
+    tens of milliseconds and many answers share the same few accountable bodies."""
+    return accountability.chains(store, directory(store).resolve(actor_iri), day, limit=limit)
+
+
+def _local_bodies(store, place: places.Place | None, response: responsibility.Response) -> dict[str, places.Body]:
+    """The body that plays each role of the answer at the place, when a place is known."""
+    if place is None:
+        return {}
+    roles = {h["uri"] for a in response.answers for h in a.holders + a.oversight}
+    if response.escalation is not None:
+        roles |= {s.actor["uri"] for s in response.escalation.steps}
+    return {role: places.body_for(store, place, role) for role in roles}
 
 
 # -- policy teams: alignment and a council's profile --------------------------------------------

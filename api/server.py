@@ -84,6 +84,7 @@ def run_cli(args: argparse.Namespace, out) -> int:
             else:
                 os.environ.pop("CAREGRAPH_STORE", None)
             print(f"caregraph: serving on http://{args.host}:{args.port} with {args.workers} workers", file=out)
+            print(f"caregraph: for the pages, open http://{args.host}:{args.port}/ in a browser", file=out, flush=True)
             uvicorn.run("caregraph.api.server:app_from_env", factory=True, host=args.host, port=args.port,
                         workers=args.workers, http=HTTP_PROTOCOL, log_level="warning")
             return EXIT_OK
@@ -98,6 +99,7 @@ def run_cli(args: argparse.Namespace, out) -> int:
         print(f"caregraph serve: cannot open the store at {path}: {exc}", file=out)
         return EXIT_USAGE
     app = create_app(store, settings)
-    print(f"caregraph: serving {len(store)} quads on http://{args.host}:{args.port}", file=out, flush=True)
+    print(f"caregraph: serving {len(store)} quads on http://{args.host}:{args.port}", file=out)
+    print(f"caregraph: for the pages, open http://{args.host}:{args.port}/ in a browser", file=out, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, http=HTTP_PROTOCOL, log_level="warning")
     return EXIT_OK

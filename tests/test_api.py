@@ -266,7 +266,9 @@ def test_pages_are_plain_accessible_html(http, path):
 def test_answer_page_names_holders_law_oversight_and_route(http):
     html = http.get("/ask", params={"q": "my mum's care home is unsafe, who do I tell?"}).text
     assert "https://www.legislation.gov.uk/" in html
-    assert "Who checks they do it" in html and "If it goes wrong" in html
+    assert "Who checks they do it" in html
+    # What to do comes first, then the duties and the law, then how the question was read.
+    assert html.index("What to do now") < html.index("Who must act, and the law") < html.index("How we read your question")
     assert http.get("/ask", params={"q": "care", "as_of": "not a date"}).status_code == 400
 
 
