@@ -485,12 +485,15 @@ environment:
 
 IMPORT_SOURCES = """\
 sources:
-  cqc-directory  CQC's care directory CSV (the weekly `..._CQC_directory.csv`)
-  cqc-export     CQC's "care directory with filters" spreadsheet (.ods) or its CSV export
-  cqc-api        a folder of JSON records saved from the CQC syndication API
-  ods            an NHS ODS organisation file (e.g. eccg.csv for the integrated care boards)
+  cqc-directory  CQC's weekly care directory CSV (DD_Month_YYYY_CQC_directory.csv)
+  cqc-export     CQC's location export: the "care directory with filters" spreadsheet
+                 (DD_Month_YYYY_HSCA_Active_Locations.ods) or the adult social care CSV
+  cqc-api        CQC API v1 records: one JSON file, or a folder of location_*.json and
+                 provider_*.json
+  ods            an NHS ODS extract: etr.csv (NHS trusts) or eccg.csv (CCGs, sub-ICB locations)
   geography      a folder of ONS and mySociety files: rebuilds the councils and ICBs for this
                  store, kept beside it (never inside the installed package)
+each import replaces its own named graph in one transaction; see `caregraph store info`.
 """
 
 
@@ -575,7 +578,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-names", action="store_true",
                    help="also store personal names of managers and nominated individuals (default: left out)")
 
-    p = command("store", cmd_store_info, "what the store holds: the curated build and each import")
+    p = command("store", cmd_store_info, "what the store holds: the curated build and each import "
+                                         "(`caregraph store` alone is `store info`)")
     store_sub = p.add_subparsers(dest="store_command", metavar="ACTION")
     p = command("info", cmd_store_info, "list the curated build and every import (source, date, counts, "
                                         "sha256, when imported)", parent=store_sub)
