@@ -1,11 +1,14 @@
-"""Every command and option of `caregraph` says what it does, with its default."""
+"""Every command and option of `caregraph` says what it does, with its default; and the README's
+`caregraph path "the council"` reads as a newcomer means it."""
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import re
 
-from caregraph.cli import build_parser
+from caregraph.cli import build_parser, main
 
 
 def commands(parser: argparse.ArgumentParser, prefix: str = "caregraph") -> dict[str, argparse.ArgumentParser]:
@@ -49,3 +52,20 @@ def test_the_top_level_help_names_the_environment_variables(capsys):
     imports = commands(build_parser())["caregraph import"].format_help()
     for source in ("cqc-directory", "cqc-export", "cqc-api", "ods", "geography"):
         assert re.search(rf"^  {source}\s+\S", imports, re.M), f"import help does not explain {source}"
+
+
+def test_path_reads_the_council_as_the_social_services_council_and_names_the_other(capsys):
+    out = io.StringIO()
+    assert main(["path", "the council", "--json"], out) == 0
+    answer = json.loads(out.getvalue())
+    assert answer["actor"]["id"] == "council-social-services"
+    assert [a["id"] for a in answer["also_named"]] == ["housing-authority"]
+    assert answer["chains"][0][-1]["id"] == "parliament"
+    out = io.StringIO()
+    assert main(["path", "the council"], out) == 0
+    assert "it also names Local housing authority (`caregraph path housing-authority`)" in " ".join(
+        out.getvalue().split())
+    # A name with no usual meaning still lists the candidates with their ids and exits 2.
+    assert main(["path", "the ombudsman"], io.StringIO()) == 2
+    err = capsys.readouterr().err
+    assert "lgsco (Local Government and Social Care Ombudsman)" in err and "give one of these ids" in err

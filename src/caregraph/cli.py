@@ -154,13 +154,18 @@ def _actor(store, text: str):
 def cmd_path(args: argparse.Namespace, out) -> int:
     store = _store(args)
     actor = _actor(store, args.actor)
+    also = directory(store).also_named(args.actor, actor)
     day = _day(args)
     chains = accountability.chains(store, actor, day, limit=args.limit)
     if args.json:
-        json.dump({"actor": actor.as_json(), "as_of": day.isoformat(),
+        json.dump({"actor": actor.as_json(), "also_named": [a.as_json() for a in also], "as_of": day.isoformat(),
                    "chains": [c.as_json() for c in chains]}, out, indent=2, ensure_ascii=False)
         print(file=out)
         return EXIT_OK if chains else EXIT_NOTHING
+    if also:
+        print(textwrap.fill(f"{args.actor!r} is read as {actor.label} ({actor.id}); it also names "
+                            + ", ".join(f"{a.label} (`caregraph path {a.id}`)" for a in also) + ".",
+                            width=92, break_on_hyphens=False) + "\n", file=out)
     if not chains:
         print(f"{actor.label} has no chain of accountability to Parliament on {day.isoformat()}"
               + ("" if accountability.graph_at(store, day).has_node(actor.iri) else " (it did not exist then)"),
