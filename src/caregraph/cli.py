@@ -556,7 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help=as_json)
 
     command("check", cmd_check, "prove the ontology and knowledge consistent (HermiT) and every chain complete",
-            epilog="Needs Java (a JRE, 8 or later, with `java` on PATH) for the HermiT reasoner; "
+            epilog="Needs Java (`java` on PATH) for the HermiT reasoner (run by owlready2); "
                    "exits 2 without it.")
 
     p = command("validate", cmd_validate,
