@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,12 +210,26 @@ def open_store(path: Path | None = None, root: Path | None = None, *, rebuild: b
     if read_only:
         if path is None:
             raise ValueError("a read-only store needs a path")
-        store = OxigraphStore(path, read_only=True)
+        store = _on_disk(path, read_only=True)
         return store, BuildReport(0, len(store), 0, time.perf_counter() - started, reused=True)
-    store = OxigraphStore(path)
+    store = _on_disk(path, read_only=False) if path is not None else OxigraphStore()
     geography = geography_dir(path) if path is not None else None
     if path is not None and not rebuild:
         rows = store.select("build_fingerprint")
         if rows and rows[0]["fingerprint"].value == fingerprint(root, geography):
             return store, BuildReport(0, len(store), 0, time.perf_counter() - started, reused=True)
     return store, build(store, root, geography)
+
+
+# The embedded store locks its folder, so a process that opens the same store twice (two
+# commands run in one process, as the tests do) shares the handle that is still open.
+_open_stores: weakref.WeakValueDictionary[tuple[Path, bool], OxigraphStore] = weakref.WeakValueDictionary()
+
+
+def _on_disk(path: Path, *, read_only: bool) -> OxigraphStore:
+    folder = path.resolve()
+    store = _open_stores.get((folder, False)) or (_open_stores.get((folder, True)) if read_only else None)
+    if store is None:
+        store = OxigraphStore(path, read_only=read_only)
+        _open_stores[folder, read_only] = store
+    return store
