@@ -19,6 +19,19 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
+def _test_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("caregraph-data")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_data_folder(_test_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run without --store use a default store in a temporary data folder (one for the
+    session, so it is built once), never the user's own data folder or CAREGRAPH_STORE."""
+    monkeypatch.setenv("CAREGRAPH_DATA_DIR", str(_test_data_dir))
+    monkeypatch.delenv("CAREGRAPH_STORE", raising=False)
+
+
+@pytest.fixture(scope="session")
 def store() -> OxigraphStore:
     built, _ = open_store()
     return built

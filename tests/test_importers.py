@@ -385,9 +385,9 @@ def test_the_import_command_reports_skips_keeps_the_store_and_draws_progress_on_
     assert "Aireside Care Ltd" in out.getvalue() and "Leeds City Council" in out.getvalue()
 
 
-def test_the_import_command_without_a_store_says_nothing_was_kept():
+def test_the_import_command_with_memory_says_nothing_was_kept():
     out = io.StringIO()
-    assert main(["import", "ods", str(REGISTERS / "eccg.csv")], out) == 0
+    assert main(["import", "ods", str(REGISTERS / "eccg.csv"), "--memory"], out) == 0
     assert "Not kept" in out.getvalue()
 
 

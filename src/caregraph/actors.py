@@ -27,6 +27,11 @@ class Actor:
         return {"id": self.id, "uri": self.iri, "label": self.label}
 
 
+# Everyday names several actors share, and the one a person asking about adult social care
+# usually means; `also_named` gives the others so an answer can point to them.
+USUAL_MEANING = {"the council": "council-social-services", "council": "council-social-services"}
+
+
 class UnknownActor(LookupError):
     """No actor matches; carries the nearest names so the person can try again."""
 
@@ -40,7 +45,7 @@ class AmbiguousActor(LookupError):
     def __init__(self, text: str, candidates: list[Actor]) -> None:
         self.text, self.candidates = text, candidates
         names = ", ".join(f"{a.id} ({a.label})" for a in candidates)
-        super().__init__(f"{text!r} could mean several actors: {names}")
+        super().__init__(f"{text!r} could mean several actors: {names}; give one of these ids")
 
 
 class ActorDirectory:
@@ -79,9 +84,16 @@ class ActorDirectory:
         found = self._by_name.get(key.lower(), [])
         if len(found) == 1:
             return found[0]
+        usual = [a for a in found if a.id == USUAL_MEANING.get(key.lower())]
+        if usual:
+            return usual[0]
         if len(found) > 1:
             raise AmbiguousActor(text, sorted(found, key=lambda a: a.id))
         raise UnknownActor(text, self._near(key))
+
+    def also_named(self, text: str, actor: Actor) -> list[Actor]:
+        """The other actors that go by `text` (when `resolve` chose `actor` as its usual meaning)."""
+        return sorted((a for a in self._by_name.get(text.strip().lower(), []) if a != actor), key=lambda a: a.id)
 
     def _near(self, text: str) -> list[str]:
         keys = list(self._by_name)

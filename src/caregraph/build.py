@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from caregraph import queries
+from caregraph.data_folder import geography_dir
 from caregraph.namespaces import CG, DCTERMS, GENID, GRAPH, ID, INFERRED_GRAPH, PROV, PROVENANCE_GRAPH, RDF, XSD
 from caregraph.resources import ontology_dir
 from caregraph.store import OxigraphStore
@@ -45,25 +47,43 @@ def source_files(root: Path) -> list[Path]:
     return sorted(root.rglob("*.ttl"))
 
 
+def sources(root: Path, geography: Path | None = None) -> dict[str, Path]:
+    """The Turtle files to build from, by their path under `root`; the files in `geography`
+    (a reference geography rebuilt by `caregraph import geography`) stand in for the shipped
+    `geography/` files of the same name."""
+    files = {path.relative_to(root).as_posix(): path for path in source_files(root)}
+    if geography is not None and geography.is_dir():
+        files.update({f"geography/{path.name}": path for path in sorted(geography.glob("*.ttl"))})
+    return dict(sorted(files.items()))
+
+
 def graph_name(root: Path, path: Path) -> str:
-    return GRAPH + path.relative_to(root).with_suffix("").as_posix()
+    return _graph(path.relative_to(root).as_posix())
 
 
-def fingerprint(root: Path) -> str:
+def _graph(rel: str) -> str:
+    return GRAPH + rel.removesuffix(".ttl")
+
+
+def fingerprint(root: Path, geography: Path | None = None) -> str:
     digest = hashlib.sha256()
-    for path in source_files(root):
-        digest.update(path.relative_to(root).as_posix().encode())
+    for rel, path in sources(root, geography).items():
+        digest.update(rel.encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 
 
-def _parse(root: Path, path: Path) -> list[ox.Triple]:
-    rel = path.relative_to(root.parent).as_posix()
+def _shown(root: Path, path: Path) -> str:
+    """A source file as errors and provenance name it: `ontology/...` for the shipped files."""
+    return path.relative_to(root.parent).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def _parse(root: Path, rel: str, path: Path) -> list[ox.Triple]:
     try:
-        triples = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=graph_name(root, path)))
+        triples = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=_graph(rel)))
     except SyntaxError as exc:
-        raise BuildError(rel, exc.lineno, str(exc)) from None
-    return skolemize(triples, path.relative_to(root).with_suffix("").as_posix())
+        raise BuildError(_shown(root, path), exc.lineno, str(exc)) from None
+    return skolemize(triples, rel.removesuffix(".ttl"))
 
 
 def skolemize(triples: list[ox.Triple], scope: str) -> list[ox.Triple]:
@@ -139,7 +159,7 @@ def _provenance(root: Path, graphs: dict[str, tuple[Path, int]], source_print: s
         g = n(graph)
         out += [
             ox.Triple(g, n(RDF + "type"), n(PROV + "Entity")),
-            ox.Triple(g, n(DCTERMS + "source"), lit(path.relative_to(root.parent).as_posix())),
+            ox.Triple(g, n(DCTERMS + "source"), lit(_shown(root, path))),
             ox.Triple(g, n(CG + "sha256"), lit(hashlib.sha256(path.read_bytes()).hexdigest())),
             ox.Triple(g, n(PROV + "generatedAtTime"), now),
             ox.Triple(g, n(VOID_TRIPLES), lit(str(count), XSD + "integer")),
@@ -150,8 +170,9 @@ def _provenance(root: Path, graphs: dict[str, tuple[Path, int]], source_print: s
     return out
 
 
-def build(store: OxigraphStore, root: Path | None = None) -> BuildReport:
-    """(Re)build the curated graphs in `store` from `root`, leaving imported graphs alone.
+def build(store: OxigraphStore, root: Path | None = None, geography: Path | None = None) -> BuildReport:
+    """(Re)build the curated graphs in `store` from `root` (with `geography`'s files in place of
+    the shipped geography, when given), leaving imported graphs alone.
 
     Everything is parsed and inferred in a staging store first, so a broken file changes
     nothing; the new graphs then replace the old ones in one transaction.
@@ -160,13 +181,13 @@ def build(store: OxigraphStore, root: Path | None = None) -> BuildReport:
     root = (root or ontology_dir()).resolve()
     staging = ox.Store()
     parsed: dict[str, tuple[Path, list[ox.Triple]]] = {}
-    for path in source_files(root):
-        triples = _parse(root, path)
-        graph = graph_name(root, path)
+    for rel, path in sources(root, geography).items():
+        triples = _parse(root, rel, path)
+        graph = _graph(rel)
         parsed[graph] = (path, triples)
         staging.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in triples)
     inferred = infer(staging)
-    provenance = _provenance(root, {g: (p, len(t)) for g, (p, t) in parsed.items()}, fingerprint(root))
+    provenance = _provenance(root, {g: (p, len(t)) for g, (p, t) in parsed.items()}, fingerprint(root, geography))
 
     stale = {row["graph"].value for row in store.select("built_graphs")} - set(parsed)
     parts = [f"DROP SILENT GRAPH <{g}>" for g in sorted(stale)]
@@ -182,17 +203,33 @@ def build(store: OxigraphStore, root: Path | None = None) -> BuildReport:
 
 def open_store(path: Path | None = None, root: Path | None = None, *, rebuild: bool = False,
                read_only: bool = False) -> tuple[OxigraphStore, BuildReport]:
-    """The store, built from the ontology; on disk, reused when the sources are unchanged."""
+    """The store, built from the ontology; on disk, reused when the sources are unchanged, and
+    built with the reference geography imported for it (beside it) in place of the shipped one."""
     started = time.perf_counter()
     root = (root or ontology_dir()).resolve()
     if read_only:
         if path is None:
             raise ValueError("a read-only store needs a path")
-        store = OxigraphStore(path, read_only=True)
+        store = _on_disk(path, read_only=True)
         return store, BuildReport(0, len(store), 0, time.perf_counter() - started, reused=True)
-    store = OxigraphStore(path)
+    store = _on_disk(path, read_only=False) if path is not None else OxigraphStore()
+    geography = geography_dir(path) if path is not None else None
     if path is not None and not rebuild:
         rows = store.select("build_fingerprint")
-        if rows and rows[0]["fingerprint"].value == fingerprint(root):
+        if rows and rows[0]["fingerprint"].value == fingerprint(root, geography):
             return store, BuildReport(0, len(store), 0, time.perf_counter() - started, reused=True)
-    return store, build(store, root)
+    return store, build(store, root, geography)
+
+
+# The embedded store locks its folder, so a process that opens the same store twice (two
+# commands run in one process, as the tests do) shares the handle that is still open.
+_open_stores: weakref.WeakValueDictionary[tuple[Path, bool], OxigraphStore] = weakref.WeakValueDictionary()
+
+
+def _on_disk(path: Path, *, read_only: bool) -> OxigraphStore:
+    folder = path.resolve()
+    store = _open_stores.get((folder, False)) or (_open_stores.get((folder, True)) if read_only else None)
+    if store is None:
+        store = OxigraphStore(path, read_only=read_only)
+        _open_stores[folder, read_only] = store
+    return store

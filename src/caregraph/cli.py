@@ -13,6 +13,7 @@ from pathlib import Path
 from caregraph import __version__, accountability, escalation, responsibility
 from caregraph.actors import AmbiguousActor, UnknownActor, directory
 from caregraph.build import BuildError, open_store
+from caregraph.data_folder import STORE_ENV, data_dir, default_store, store_path
 from caregraph.dates import parse_day
 from caregraph.store import FORMATS, LOCK_FILE, OxigraphStore, StoreError, StoreUnavailable
 
@@ -161,13 +162,18 @@ def _actor(store, text: str):
 def cmd_path(args: argparse.Namespace, out) -> int:
     store = _store(args)
     actor = _actor(store, args.actor)
+    also = directory(store).also_named(args.actor, actor)
     day = _day(args)
     chains = accountability.chains(store, actor, day, limit=args.limit)
     if args.json:
-        json.dump({"actor": actor.as_json(), "as_of": day.isoformat(),
+        json.dump({"actor": actor.as_json(), "also_named": [a.as_json() for a in also], "as_of": day.isoformat(),
                    "chains": [c.as_json() for c in chains]}, out, indent=2, ensure_ascii=False)
         print(file=out)
         return EXIT_OK if chains else EXIT_NOTHING
+    if also:
+        print(textwrap.fill(f"{args.actor!r} is read as {actor.label} ({actor.id}); it also names "
+                            + ", ".join(f"{a.label} (`caregraph path {a.id}`)" for a in also) + ".",
+                            width=92, break_on_hyphens=False) + "\n", file=out)
     if not chains:
         print(f"{actor.label} has no chain of accountability to Parliament on {day.isoformat()}"
               + ("" if accountability.graph_at(store, day).has_node(actor.iri) else " (it did not exist then)"),
@@ -402,6 +408,63 @@ def _print_quality(area: dict, out) -> None:
               f"{_percent(s['share_inadequate_or_requires_improvement']):>8}{england:>9}{s['beds']:>7}", file=out)
 
 
+def cmd_store_info(args: argparse.Namespace, out) -> int:
+    from caregraph import store_contents
+
+    store = _store(args)
+    contents = store_contents.describe(store)
+    if getattr(args, "json", False):
+        json.dump({"store": args.store, **contents}, out, indent=2, ensure_ascii=False)
+        print(file=out)
+        return EXIT_OK
+    build = contents["build"]
+    print(f"Store: {args.store or 'in memory (--memory)'}: {contents['quads']:,} quads", file=out)
+    print(f"Curated build: {build['graphs']} graphs, {build['triples']:,} triples, built {build['built']}", file=out)
+    print(f"  geography from {build['geography']}", file=out)
+    imports = contents["imports"]
+    print(f"Imports: {len(imports)}" + ("" if imports else " (add one with `caregraph import SOURCE PATH`)"),
+          file=out)
+    for item in imports:
+        print(f"  {item['id']}", file=out)
+        print(f"    source {item['source']}, as of {item['as_of']}, imported {item['imported']}", file=out)
+        print(f"    rows read {_count(item['rows_read'])}, linked {_count(item['rows_linked'])}, "
+              f"skipped {_count(item['rows_skipped'])}; {item['triples']:,} triples", file=out)
+        print(f"    sha256 {item['sha256']}", file=out)
+    return EXIT_OK
+
+
+def _count(number: int | None) -> str:
+    return "-" if number is None else f"{number:,}"
+
+
+def cmd_store_remove(args: argparse.Namespace, out) -> int:
+    from caregraph import store_contents
+
+    store = _store(args)
+    try:
+        removed = store_contents.remove(store, args.name)
+    except store_contents.UnknownImport as exc:
+        raise CliError(str(exc)) from None
+    print(f"Removed {removed.id} (from {removed.source}, as of {removed.as_of}): {removed.triples:,} triples.",
+          file=out)
+    return EXIT_OK
+
+
+def _resolve_store(args: argparse.Namespace) -> None:
+    """Point args.store at the store every command opens: None for --memory, else a folder
+    (--store, $CAREGRAPH_STORE or the default in the data folder) whose parents now exist."""
+    given = args.store or os.environ.get(STORE_ENV)
+    if given and "://" in given:
+        args.store = given  # an endpoint URL: nothing to create on disk
+        return
+    try:
+        path = store_path(args.store, memory=args.memory)
+    except OSError as exc:
+        raise CliError(f"cannot create the folder for the store at {given or default_store()}: "
+                       f"{exc.strerror}") from None
+    args.store = str(path) if path else None
+
+
 def cmd_serve(args: argparse.Namespace, out) -> int:
     from caregraph.api.server import run_cli
 
@@ -429,68 +492,138 @@ def _positive(text: str) -> int:
     return number
 
 
+ENVIRONMENT = """\
+environment:
+  CAREGRAPH_STORE         the store to use, as --store (default: caregraph.oxigraph in the data folder)
+  CAREGRAPH_DATA_DIR      the data folder (default: the user's data folder, now {data_dir})
+
+  for `caregraph serve`:
+  CAREGRAPH_QUERY_TIMEOUT  seconds before a SPARQL query is stopped (default 5)
+  CAREGRAPH_RESULT_LIMIT   bytes after which a SPARQL result is cut (default 50000000)
+  CAREGRAPH_UPDATE_TOKEN   bearer token that allows SPARQL updates (default: none, read-only)
+  CAREGRAPH_SPARQL_WORKERS processes that run SPARQL queries (default 2)
+  CAREGRAPH_WORKER_MEMORY  bytes a SPARQL worker may add, 0 for no cap (default 4294967296)
+  CAREGRAPH_UPLOAD_LIMIT   largest request body in bytes (default 10000000)
+  CAREGRAPH_ANSWER_CACHE   JSON answers kept until the next write (default 2048)
+  CAREGRAPH_SPARQL_CACHE   bytes of SPARQL results kept until the next write (default 67108864)
+  CAREGRAPH_FEDERATION     endpoints SPARQL SERVICE and LOAD may reach (default: none)
+"""
+
+IMPORT_SOURCES = """\
+sources:
+  cqc-directory  CQC's weekly care directory CSV (DD_Month_YYYY_CQC_directory.csv)
+  cqc-export     CQC's location export: the "care directory with filters" spreadsheet
+                 (DD_Month_YYYY_HSCA_Active_Locations.ods) or the adult social care CSV
+  cqc-api        CQC API v1 records: one JSON file, or a folder of location_*.json and
+                 provider_*.json
+  ods            an NHS ODS extract: etr.csv (NHS trusts) or eccg.csv (CCGs, sub-ICB locations)
+  geography      a folder of ONS and mySociety files: rebuilds the councils and ICBs for this
+                 store, kept beside it (never inside the installed package)
+each import replaces its own named graph in one transaction; see `caregraph store info`.
+"""
+
+
+def _store_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """--store and --memory, accepted before and after the command (SUPPRESS keeps a
+    command's absent option from hiding the one given before it)."""
+    unset = {} if top else {"default": argparse.SUPPRESS}
+    parser.add_argument("--store", metavar="PATH", **({"default": None} | unset),
+                        help="keep the graph on disk in this folder, creating it and its parent folders "
+                             "(default: $CAREGRAPH_STORE, else caregraph.oxigraph in the user's data folder)")
+    parser.add_argument("--memory", action="store_true", **({"default": False} | unset),
+                        help="use a throwaway graph in memory: nothing is read from or kept on disk")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="caregraph",
-        description="Who is responsible for what in English adult social care, housing and health.")
+        prog="caregraph", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Who is responsible for what in English adult social care, housing and health.",
+        epilog=ENVIRONMENT.format(data_dir=data_dir()))
     parser.add_argument("--version", action="version", version=f"caregraph {__version__}")
-    parser.add_argument("--store", default=os.environ.get("CAREGRAPH_STORE"),
-                        help="keep the graph on disk at this path (default: in memory; env CAREGRAPH_STORE)")
+    _store_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, func: Callable, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
+    def command(name: str, func: Callable, help_: str, epilog: str | None = None,
+                parent: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help_, description=help_, epilog=epilog,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+        _store_options(p, top=False)
         p.set_defaults(func=func)
         return p
 
+    as_of = "the law as it stood on this date (YYYY-MM-DD; default today)"
+    as_json = "print one JSON object"
+
     p = command("ask", cmd_ask, "who is responsible for X: ranked answers to a question in plain words")
-    p.add_argument("question")
-    p.add_argument("--as-of", help="answer as the law stood on this date (YYYY-MM-DD; default today)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("question", help="the question, in plain words, e.g. \"my mum's care home is unsafe\"")
+    p.add_argument("--as-of", help=as_of)
+    p.add_argument("--json", action="store_true", help=as_json)
     p.add_argument("--limit", type=_positive, default=5, help="at most this many answers (default 5)")
     p.add_argument("--location", metavar="CQC_ID|NAME",
-                   help="answer for this CQC-registered location, naming the bodies that hold each duty there")
+                   help="answer for this CQC-registered location (imported with `caregraph import`), naming "
+                        "the bodies that hold each duty there")
     p.add_argument("--council", metavar="GSS|NAME", help="answer for this council's area (a GSS code or a name)")
 
     p = command("path", cmd_path, "the chains of accountability from an actor up to Parliament")
-    p.add_argument("actor", help="an actor id (cqc), name or acronym")
-    p.add_argument("--as-of")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("actor", help="an actor id (cqc), name or acronym; \"the council\" means a council with "
+                                 "adult social services responsibilities")
+    p.add_argument("--as-of", help=as_of)
+    p.add_argument("--json", action="store_true", help=as_json)
     p.add_argument("--limit", type=_positive, default=5, help="at most this many chains (default 5)")
 
     p = command("escalate", cmd_escalate, "the best-matching escalation route for a problem, step by step")
-    p.add_argument("problem")
-    p.add_argument("--as-of")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("problem", help="the problem, in plain words, e.g. \"council refused an assessment\"")
+    p.add_argument("--as-of", help=as_of)
+    p.add_argument("--json", action="store_true", help=as_json)
 
-    command("check", cmd_check, "prove the ontology and knowledge consistent (HermiT) and every chain complete")
+    command("check", cmd_check, "prove the ontology and knowledge consistent (HermiT) and every chain complete",
+            epilog="Needs Java (`java` on PATH) for the HermiT reasoner (run by owlready2); "
+                   "exits 2 without it.")
 
     p = command("validate", cmd_validate,
                 "check the graph, plus any files given, against caregraph's SHACL shapes")
     p.add_argument("files", nargs="*", metavar="FILE", help="Turtle, N-Triples, N-Quads, TriG, JSON-LD or RDF/XML to add")
     p.add_argument("--shapes", help="a folder or file of shapes to use instead of caregraph's own")
-    p.add_argument("--format", choices=["text", "json", "turtle"], default="text")
+    p.add_argument("--format", choices=["text", "json", "turtle"], default="text",
+                   help="the report as text for people, JSON, or a SHACL validation report in Turtle "
+                        "(default text)")
     p.add_argument("--focus", action="append", default=[], metavar="IRI",
                    help="validate only this node: an IRI, or a CURIE such as duty:ca-s42-enquiry or "
                         "location:1-108565934 (repeatable)")
     p.add_argument("--engine", choices=["auto", "fast", "pyshacl"], default="auto",
-                   help="fast: compiled queries on the store; pyshacl: the reference engine")
+                   help="fast: compiled queries on the store; pyshacl: the reference engine; auto: fast where "
+                        "it implements every feature of a shape, else pyshacl (default auto)")
 
-    p = command("import", cmd_import, "link a public register into the graph (its own named graph)")
-    p.add_argument("source", choices=["cqc-directory", "cqc-export", "cqc-api", "ods", "geography"])
-    p.add_argument("path", metavar="PATH")
-    p.add_argument("--as-of", help="the date the file describes (default: from the file, else today)")
+    p = command("import", cmd_import, "link a public register into the graph (its own named graph)",
+                epilog=IMPORT_SOURCES)
+    p.add_argument("source", choices=["cqc-directory", "cqc-export", "cqc-api", "ods", "geography"],
+                   help="which register PATH holds (see below)")
+    p.add_argument("path", metavar="PATH", help="the downloaded file, or folder for cqc-api and geography")
+    p.add_argument("--as-of", help="the date the file describes, YYYY-MM-DD (default: the date in the file or its "
+                                   "name, else today)")
     p.add_argument("--with-names", action="store_true",
-                   help="also store personal names of managers and nominated individuals")
+                   help="also store personal names of managers and nominated individuals (default: left out)")
     p.add_argument("--force", action="store_true",
                    help="replace an earlier import of this source even when it describes a later date")
 
+    p = command("store", cmd_store_info, "what the store holds: the curated build and each import "
+                                         "(`caregraph store` alone is `store info`)")
+    store_sub = p.add_subparsers(dest="store_command", metavar="ACTION")
+    p = command("info", cmd_store_info, "list the curated build and every import (source, date, counts, "
+                                        "sha256, when imported)", parent=store_sub)
+    p.add_argument("--json", action="store_true", help=as_json)
+    p = command("remove", cmd_store_remove, "drop one import, its graph and its provenance, in one transaction",
+                parent=store_sub)
+    p.add_argument("name", metavar="IMPORT",
+                   help="the import's id as `caregraph store info` lists it (e.g. cqc-export/HSCA_Active_Locations), "
+                        "its graph IRI, or its source file name")
+
     p = command("alignment", cmd_alignment,
                 "for policy teams: where housing, health and care duties meet, miss, overlap and change")
-    p.add_argument("--as-of", help="the law as it stood on this date (YYYY-MM-DD; default today)")
+    p.add_argument("--as-of", help=as_of)
     p.add_argument("--from", dest="from_", metavar="DATE", help="with --to: what changed after this date")
     p.add_argument("--to", metavar="DATE", help="with --from: what changed up to this date")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help=as_json)
     p.add_argument("--csv", metavar="DIR", help="also write the tables as CSV files into DIR")
     p.add_argument("--figures", metavar="DIR", help="also draw the heatmap (SVG, PNG) and sector network (SVG) in DIR")
 
@@ -499,25 +632,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--council", metavar="NAME|GSS", help="a council with adult social services responsibilities")
     p.add_argument("--icb", metavar="NAME|GSS|ODS", help="an integrated care board")
     p.add_argument("--as-of", help="the registers as they stood on this date (YYYY-MM-DD; default today)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help=as_json)
     p.add_argument("--csv", metavar="DIR", help="also write the tables as CSV files into DIR")
     p.add_argument("--figures", metavar="DIR", help="also draw the quality-by-council chart (SVG, PNG) in DIR")
 
-    p = command("serve", cmd_serve, "serve the JSON API, SPARQL endpoint and pages over HTTP")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=1)
+    p = command("serve", cmd_serve, "serve the JSON API, SPARQL endpoint and pages over HTTP",
+                epilog="Limits and the SPARQL update token come from CAREGRAPH_* variables: see `caregraph --help`.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on; 0.0.0.0 for every interface (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="the TCP port to listen on (default 8000)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes, each opening the store read-only; SPARQL updates need 1 (default 1)")
 
     p = command("export", cmd_export, "write the whole graph")
-    p.add_argument("--format", choices=sorted(FORMATS), default="turtle")
+    p.add_argument("--format", choices=sorted(FORMATS), default="turtle",
+                   help="the RDF format; trig and nquads keep the named graphs (default turtle)")
     p.add_argument("--output", "-o", help="file to write (default standard output)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None, out=None) -> int:
     out = out or sys.stdout
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.store and args.memory:
+        parser.error("give --store or --memory, not both")
     try:
+        _resolve_store(args)
         return args.func(args, out)
     except CliError as exc:
         print(f"caregraph: {exc}", file=sys.stderr)

@@ -1,5 +1,6 @@
-"""`caregraph import geography FOLDER`: rebuild ontology/geography/ from the ONS and mySociety
-files a user downloads.
+"""`caregraph import geography FOLDER`: rebuild the reference geography (shipped in
+ontology/geography/) from the ONS and mySociety files a user downloads, into a folder beside
+the store.
 
 The folder holds (names may differ; each file is recognised by its header):
 - ONS Local Authority Districts (`LADyyCD`, `LADyyNM`): unitary, district, metropolitan and
@@ -15,7 +16,8 @@ It writes `councils.ttl` (the councils with adult social services responsibiliti
 their Safeguarding Adults Boards and local Healthwatch, and those abolished since 2009),
 `districts.ttl` (district councils, the housing authorities of two-tier areas) and
 `icbs.ttl`. The spellings CQC uses are hand-written in `cqc-spellings.ttl`, which this
-importer leaves alone. The next command that opens the store rebuilds the curated graph.
+importer leaves alone. The files go beside the store (`<store>.geography/`), never into the
+installed package; the next command that opens that store rebuilds its curated graph from them.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from caregraph.data_folder import geography_dir
 from caregraph.importers.common import CC_BY, OGL, ImportFailed
 from caregraph.places import name_key
-from caregraph.resources import ontology_dir
 
 ONS_ATTRIBUTION = ("Source: Office for National Statistics licensed under the Open Government Licence v3.0. "
                    "Contains OS data \u00a9 Crown copyright and database right.")
@@ -381,9 +383,13 @@ def write(geography: Geography, folder: Path) -> list[Path]:
 
 
 def run_cli(args: argparse.Namespace, out) -> int:
+    if not args.store:
+        raise ImportFailed(args.path, None, "--memory keeps nothing: give --store PATH, or leave both out to "
+                                            "use the default store, to keep a rebuilt geography")
     sources = find_sources(Path(args.path))
     geography = build(sources)
-    folder = ontology_dir() / "geography"
+    # Beside the store, never inside the installed package: the shipped files stay the default.
+    folder = geography_dir(Path(args.store))
     written = write(geography, folder)
     upper = [c for c in geography.councils.values() if c.upper]
     print(f"Rebuilt {folder} from {', '.join(geography.sources)}:", file=out)
@@ -395,5 +401,6 @@ def run_cli(args: argparse.Namespace, out) -> int:
         print(f"  wrote {path.name}", file=out)
     for note in geography.notes:
         print(f"  note: {note}", file=out)
-    print("The curated graph is rebuilt from these files the next time a command opens the store.", file=out)
+    print(f"The store {args.store} is built from these files in place of the shipped ones the next time a "
+          "command opens it.", file=out)
     return 0

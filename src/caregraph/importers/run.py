@@ -110,6 +110,6 @@ def run_cli(args: argparse.Namespace, out) -> int:
     for line in report.lines():
         print(line, file=out)
     if path is None:
-        print("Not kept: no --store was given, so this went into an in-memory store; give --store PATH "
-              "(or set CAREGRAPH_STORE) to keep imports between runs.", file=out)
+        print("Not kept: --memory was given, so this went into a throwaway in-memory store; leave it out to "
+              "keep imports in the default store (or give --store PATH).", file=out)
     return 0
