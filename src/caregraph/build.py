@@ -228,8 +228,10 @@ _open_stores: weakref.WeakValueDictionary[tuple[Path, bool], OxigraphStore] = we
 
 def _on_disk(path: Path, *, read_only: bool) -> OxigraphStore:
     folder = path.resolve()
-    store = _open_stores.get((folder, False)) or (_open_stores.get((folder, True)) if read_only else None)
-    if store is None:
+    store = _open_stores.get((folder, False))
+    if (store is None or store.closed) and read_only:
+        store = _open_stores.get((folder, True))
+    if store is None or store.closed:
         store = OxigraphStore(path, read_only=read_only)
         _open_stores[folder, read_only] = store
     return store

@@ -209,6 +209,10 @@ class OxigraphStore(Store):
                 raise
         self._write_lock = threading.Lock()
 
+    @property
+    def closed(self) -> bool:
+        return self._ox is None
+
     def close(self) -> None:
         """Let go of the store (and its lock) now rather than when garbage is collected."""
         self._cache.clear()
