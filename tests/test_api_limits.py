@@ -71,7 +71,8 @@ def stream(port: int, head: bytes, piece: bytes, most: int) -> tuple[bytes, int]
         sock.setblocking(True)
         sock.settimeout(5)
         try:
-            while b"\r\n\r\n" not in answer:
+            # The whole answer: its head and then its body, which may come in a later packet.
+            while not _complete(answer):
                 more = sock.recv(65536)
                 if not more:
                     break
@@ -79,6 +80,15 @@ def stream(port: int, head: bytes, piece: bytes, most: int) -> tuple[bytes, int]
         except OSError:
             pass
     return answer, sent
+
+
+def _complete(answer: bytes) -> bool:
+    head, found, body = answer.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    length = next((int(line.split(b":", 1)[1]) for line in head.lower().split(b"\r\n")
+                   if line.startswith(b"content-length:")), 0)
+    return len(body) >= length
 
 
 @pytest.mark.parametrize("path, content_type", [
