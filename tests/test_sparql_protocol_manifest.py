@@ -106,7 +106,9 @@ ENTRIES = _protocol_entries()
 
 @pytest.fixture(scope="module")
 def server():
-    live = LiveServer({"CAREGRAPH_UPDATE_TOKEN": TOKEN})
+    # These tests are about the protocol, not the time limit (tests/test_api_limits.py): an
+    # update first runs on a copy of the store, which can take seconds on a busy 2-core machine.
+    live = LiveServer({"CAREGRAPH_UPDATE_TOKEN": TOKEN, "CAREGRAPH_QUERY_TIMEOUT": "30"})
     yield live
     live.stop()
 
