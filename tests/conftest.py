@@ -31,6 +31,17 @@ def _no_user_data_folder(_test_data_dir: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("CAREGRAPH_STORE", raising=False)
 
 
+@pytest.fixture(scope="module")
+def server():
+    """A caregraph server in its own process on a free loopback port, for one module's tests
+    (a module that needs other settings defines its own `server`)."""
+    from fixtures.api.live_server import LiveServer
+
+    live = LiveServer()
+    yield live
+    live.stop()
+
+
 @pytest.fixture(scope="session")
 def store() -> OxigraphStore:
     built, _ = open_store()

@@ -14,17 +14,9 @@ import rdflib
 from caregraph import accountability, cli, duties, linked_data
 from caregraph.actors import directory
 from conftest import FIXTURES
-from fixtures.api.live_server import LiveServer
 
 API_FIXTURES = FIXTURES / "api"
 DAY = "2024-06-01"
-
-
-@pytest.fixture(scope="module")
-def server():
-    live = LiveServer()
-    yield live
-    live.stop()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.api.live_server import LiveServer
 
 webdriver = pytest.importorskip("selenium.webdriver")
 axe_module = pytest.importorskip("axe_selenium_python")
@@ -30,13 +29,6 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "images"
 QUESTION = "my mum's care home is unsafe, who do I tell?"
-
-
-@pytest.fixture(scope="module")
-def server():
-    live = LiveServer()
-    yield live
-    live.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import pytest
 
 import caregraph
 from caregraph.cli import main
-from fixtures.api.live_server import LiveServer
 
 INSTALL = str(Path(caregraph.__file__).resolve().parents[1])
 REPO = str(Path(__file__).resolve().parents[1])
@@ -55,13 +54,6 @@ BILLION_LAUGHS = ("""<?xml version="1.0"?>
 </rdf:RDF>
 """).encode()
 DEEP_JSONLD = ('{"@id": "http://example.org/a", "http://example.org/p": ' + "[" * 10_000 + "]" * 10_000 + "}").encode()
-
-
-@pytest.fixture(scope="module")
-def server():
-    live = LiveServer()
-    yield live
-    live.stop()
 
 
 @pytest.fixture(scope="module")
