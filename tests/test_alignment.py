@@ -10,7 +10,6 @@ import io
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
