@@ -43,12 +43,15 @@ _LEGAL_REF = re.compile(r"\b(?:s|ss|section|sections)\.?\s*(\d+[a-z]*)\b|\b(?:re
 
 
 _STEMMER = Stemmer.Stemmer("english")
+# Words Snowball folds into another word of different meaning, kept apart as search engines'
+# stemmer overrides do: "probation" (in scope) is not "probate" (not), "barely" is not "bare".
+STEM_OVERRIDES = {"probation": "probation", "probationary": "probation", "barely": "barely"}
 
 
 @lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
-    """The Snowball (Porter2) English stem of a lower-case word."""
-    return _STEMMER.stemWord(word)
+    """The Snowball (Porter2) English stem of a lower-case word, or its override."""
+    return STEM_OVERRIDES.get(word) or _STEMMER.stemWord(word)
 
 
 def tokens(text: str) -> list[str]:

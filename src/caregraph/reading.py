@@ -6,6 +6,7 @@ with every answer so a person can see what decided it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from caregraph import matching, spelling, thesaurus
@@ -24,6 +25,8 @@ class Reading:
     outside: list[thesaurus.Match] = field(default_factory=list)
     # How many content words the person wrote (tokens also holds the problems' own names).
     length: int = 0
+    # In a story, the words of its last question: where a person says what they need.
+    focus: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return {"corrections": self.corrections,
@@ -67,7 +70,24 @@ def read(store: Store, question: str) -> Reading:
             extended[at:at] = matching.words(match.concept.label)
             expanded += [t for t in name if t not in expanded]
     if len(extended) > len(sequence):
-        found = words.match(extended, short)
+        # The inserted name finds longer phrases across it, but a problem already found keeps
+        # the strength of the words the person used: "bared" is not "barring someone from care work".
+        first = {m.concept.iri: m for m in found}
+        found = [first.get(m.concept.iri, m) for m in words.match(extended, short)]
     problems = [m for m in found if m.concept.in_scope]
     return Reading(question, mended.text, expanded, mended.corrections, mended.foreign,
-                   problems, [m for m in found if not m.concept.in_scope], len(toks))
+                   problems, [m for m in found if not m.concept.in_scope], len(toks), _focus(mended.text, len(toks)))
+
+
+# From this many content words on, a question is a story with a point to find.
+STORY = 15
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+def _focus(text: str, length: int) -> list[str]:
+    """A story's last question, else its last sentence, as tokens."""
+    if length < STORY:
+        return []
+    sentences = [s for s in _SENTENCE.findall(text) if matching.tokens(s)]
+    asked = [s for s in sentences if s.rstrip().endswith("?")]
+    return matching.tokens((asked or sentences or [""])[-1])

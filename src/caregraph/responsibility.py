@@ -129,6 +129,8 @@ COVERAGE = 0.34
 DEPTH = 150
 # From this many content words on, word matches are scaled down by the square root of length.
 LONG = 12
+# A story's last question says what the person needs: its word matches count this much again.
+FOCUS = 0.5
 
 
 def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 5) -> Response:
@@ -178,6 +180,10 @@ def rank(store: Store, read: reading.Reading, day: dt.date) -> tuple[list[tuple[
     hits = [h for h in index.search_tokens(read.tokens, limit=DEPTH, threshold=0.0) if live(h.key)]
     coverage = len(hits[0].matched) / len(set(read.tokens)) if hits else 0.0
     scores = {h.key: h.score / scale for h in hits}
+    if read.focus:
+        for h in index.search_tokens(read.focus, limit=DEPTH, threshold=0.0):
+            if live(h.key):
+                scores[h.key] = scores.get(h.key, 0.0) + FOCUS * h.score
     for match in read.problems:
         # A label of rare words ("deprivation of liberty") is surer evidence than a label
         # of common ones ("fees"): the boost follows the words' rarity in the knowledge.
