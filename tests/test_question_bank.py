@@ -45,7 +45,7 @@ def test_every_route_and_theme_is_asked_about(store):
     assert len(themes) >= 50
 
 
-# The level reached on the tuning half (88% of 590; the answers issue aims at 97%): a
+# The level reached on the tuning half (93% of 590; the answers issue aims at 97%): a
 # change that answers fewer of these questions fails here. bench/answers/score.py reports
 # the held-out half and the unseen set beside it.
 TUNING_FLOOR = 0.92
