@@ -206,3 +206,44 @@ def test_the_focused_element_is_visibly_outlined(browser, server):
     skip = browser.switch_to.active_element
     assert skip.get_attribute("class") == "skip" and skip.get_attribute("href").endswith("#main")
     assert skip.location["x"] >= 0 and skip.size["width"] > 0
+
+
+# Per answer card, the holders named as accountable or responsible and the law's links.
+_CARDS = """
+return Array.from(document.querySelectorAll('section.answer')).slice(0, 3).map(card => {
+  const holders = []; let role = '';
+  for (const node of card.querySelector('p').childNodes) {
+    if (node.nodeType === Node.TEXT_NODE) {
+      const said = node.textContent.match(/(Accountable|Responsible|Consulted|Informed):/g);
+      if (said) role = said[said.length - 1];
+    } else if (node.tagName === 'A' && /^(Accountable|Responsible):$/.test(role)) {
+      holders.push(node.getAttribute('href'));
+    }
+  }
+  const laws = Array.from(card.querySelectorAll('a[href^="https://www.legislation.gov.uk/"]')).map(a => a.href);
+  return {holders, laws};
+});
+"""
+
+
+def test_the_competency_questions_typed_into_the_home_page_find_their_body_and_law(browser, server):
+    """Every competency question the answers get right, typed into the question box (with its
+    date where it has one) and submitted, shows the expected body and its law in the top three."""
+    import json
+
+    from conftest import FIXTURES
+
+    questions = [q for q in json.loads((FIXTURES / "competency.json").read_text()) if not q["known_miss"]]
+    missed = []
+    for case in questions:
+        browser.get(server.url + "/")
+        browser.find_element(By.ID, "q").send_keys(case["question"])
+        if case["as_of"]:
+            browser.execute_script("document.getElementById('as_of').value = arguments[0]", case["as_of"])
+        browser.find_element(By.ID, "q").submit()
+        _heading(browser, "Who is responsible: " + case["question"][:80])
+        law = case["legal_basis"].replace("http://www.legislation.gov.uk/id/", "https://www.legislation.gov.uk/")
+        holder = "/id/actor/" + case["holder"]
+        if not any(holder in card["holders"] and law in card["laws"] for card in browser.execute_script(_CARDS)):
+            missed.append(case["question"])
+    assert not missed, missed
