@@ -131,6 +131,8 @@ DEPTH = 150
 LONG = 12
 # A story's last question says what the person needs: its word matches count this much again.
 FOCUS = 0.5
+# A problem named in that last question is what the story is about: its boost counts double.
+FOCUS_PROBLEM = 2.0
 
 
 def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 5) -> Response:
@@ -188,6 +190,8 @@ def rank(store: Store, read: reading.Reading, day: dt.date) -> tuple[list[tuple[
         # A label of rare words ("deprivation of liberty") is surer evidence than a label
         # of common ones ("fees"): the boost follows the words' rarity in the knowledge.
         weight = sum(min(index.idf(t), IDF_CAP) for t in matching.tokens(match.words)) / IDF_CAP
+        if read.focus and set(matching.tokens(match.words)) <= set(read.focus):
+            weight *= FOCUS_PROBLEM
         for duty in match.concept.key_duties:
             scores[duty] = scores.get(duty, 0.0) + PROBLEM_BOOST * weight
     ranked = [(d, round(v, 3)) for d, v in scores.items() if live(d)]
