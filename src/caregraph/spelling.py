@@ -48,7 +48,8 @@ class Speller:
         # Words used as they are in curated labels: never split, even if rare.
         self.keep = frozenset(keep)
         self._choices = [w for w in counts if len(w) >= 3]
-        self._stems = {stem(w) for w in counts}
+        # "grans" and "mums" are a stop word's plural or possessive, not "grant" mistyped.
+        self._stems = {stem(w) for w in counts} | {stem(w) for w in self.stop_words}
         self._mend = lru_cache(maxsize=50_000)(self._mend_uncached)
         self._rare_join = lru_cache(maxsize=50_000)(self._rare_join_uncached)
 
