@@ -1,10 +1,12 @@
 """How well caregraph answers questions it was and was not tuned on, beside a revision before.
 
 Scores the question bank's tuning half and held-out half (tests/fixtures/question-bank.json)
-and the unseen set (tests/fixtures/questions-unseen.json: written apart from the bank, never
-tuned on, read once), per style: the share whose top three answers name an expected holder
-under an expected basis, and for out-of-scope questions the share declined. Also counts
-in-scope questions wrongly declined, and times a warm answer.
+and the unseen sets, never tuned on: tests/fixtures/questions-unseen.json (written apart from
+the bank, read once) and tests/fixtures/questions-unseen-e.json (266 questions by an
+independent writer on 2026-12-07, before that day's matching changes). Per style: the share
+whose top three answers name an expected holder under an expected basis, and for out-of-scope
+questions the share declined. Also counts in-scope questions wrongly declined, and times a
+warm answer.
 
 With --before REV the same questions are scored on that git revision (checked out in a
 temporary worktree and run in a separate process, its own code and knowledge), side by side.
@@ -26,7 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SETS = {"tuning": ("question-bank.json", "tuning"), "held-out": ("question-bank.json", "held-out"),
-        "unseen": ("questions-unseen.json", None)}
+        "unseen": ("questions-unseen.json", None), "unseen-e": ("questions-unseen-e.json", None)}
 
 # Runs inside the process that scores a revision: only uses what every revision has
 # (responsibility.ask, answers with holders and legal_basis), so it can judge old code too.
