@@ -14,11 +14,9 @@ changed is listed with its score before and after.
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -57,14 +55,16 @@ def score(store) -> Scored:
 
 def score_revision(rev: str) -> Scored:
     """The texts of the ontology as it stood at a git revision, built by this code in memory."""
-    try:
-        archive = subprocess.run(["git", "archive", "--format=tar", rev, "ontology"], cwd=REPO,
-                                 capture_output=True, check=True).stdout
-    except subprocess.CalledProcessError as error:
-        sys.exit(f"cannot read revision {rev!r}: {error.stderr.decode().strip()}")
+    def git(*args: str) -> bytes:
+        try:
+            return subprocess.run(["git", *args], cwd=REPO, capture_output=True, check=True).stdout
+        except subprocess.CalledProcessError as error:
+            sys.exit(f"cannot read revision {rev!r}: {error.stderr.decode().strip()}")
     with tempfile.TemporaryDirectory() as folder:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(folder, filter="data")
+        for name in git("ls-tree", "-r", "--name-only", rev, "--", "ontology").decode().splitlines():
+            target = Path(folder) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(git("show", f"{rev}:{name}"))
         store, _ = open_store(root=Path(folder) / "ontology")
         return score(store)
 
@@ -99,8 +99,7 @@ def main() -> None:
     before = score_revision(args.before) if args.before else None
     print_distribution(now, before, args.before)
     if before is not None:
-        changed = sorted((key for key in now.keys() & before.keys() if now[key][1] != before[key][1]),
-                         key=lambda key: now[key][0] - before[key][0])
+        changed = sorted(key for key in now.keys() & before.keys() if now[key][1] != before[key][1])
         print(f"\n{len(changed)} texts rewritten since {args.before} (score before -> after):")
         for kind, ident in changed:
             print(f"{before[kind, ident][0]:7.1f} -> {now[kind, ident][0]:5.1f}  {kind}: {ident}")
