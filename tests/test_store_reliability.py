@@ -198,11 +198,11 @@ def test_ten_concurrent_answers_build_each_index_once(after_write):
     builds: Counter[str] = Counter()
     original = store.cached
 
-    def counting(key, factory):
+    def counting(key, factory, **kinds):
         def counted():
             builds[key] += 1
             return factory()
-        return original(key, counted)
+        return original(key, counted, **kinds)
 
     store.cached = counting  # type: ignore[method-assign]
 

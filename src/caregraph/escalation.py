@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from caregraph import citations, matching, reading
-from caregraph.actors import directory
 from caregraph.dates import holds
 from caregraph.namespaces import short_id
 from caregraph.store import Solution, Store, value
@@ -43,7 +42,7 @@ class Route:
 
 def _index(store: Store) -> matching.Index:
     return store.cached("route-index", lambda: matching.Index(
-        matching.documents_from_rows(store.select("route_documents"), "route")))
+        matching.documents_from_rows(store.select("route_documents"), "route")), knowledge=True)
 
 
 # Eleven routes make for small word weights, so the bar is lower than for duties.
@@ -73,14 +72,13 @@ def routes_for_tokens(store: Store, tokens: Sequence[str], as_of: dt.date, limit
 
 
 def _steps(store: Store) -> dict[str, list[Solution]]:
-    """Every route's step rows, in order, read in one query per version of the graph (one
+    """Every route's step rows, in order, read in one query per version of the knowledge (one
     route's own query took about 3 ms on the on-disk England-scale store)."""
     return store.cached("route-steps", lambda: store.select_grouped(
-        "route_steps", "route", [r["route"].value for r in store.select("route_list")]))
+        "route_steps", "route", [r["route"].value for r in store.select("route_list")]), knowledge=True)
 
 
 def load_route(store: Store, route_iri: str, as_of: dt.date, score: float = 0.0) -> Route:
-    actors = directory(store)
     rows = _steps(store).get(route_iri)
     if not rows:
         raise KeyError(f"no escalation route {route_iri}")
@@ -89,10 +87,11 @@ def load_route(store: Store, route_iri: str, as_of: dt.date, score: float = 0.0)
         key = str(row["step"])
         step = steps.get(key)
         if step is None:
-            actor = actors.get(row["actor"].value)
-            step = steps[key] = Step(value(row["order"]), actor.as_json(), value(row["action"]),
-                                     bool(value(row["parallel"])),
-                                     in_existence=holds(actor.valid_from, actor.valid_to, as_of))
+            # The actor as the step's own rows give it: the directory of every actor holds
+            # the imported records too, and is read again after each import.
+            actor = {"id": short_id(row["actor"].value), "uri": row["actor"].value, "label": value(row["actorLabel"])}
+            step = steps[key] = Step(value(row["order"]), actor, value(row["action"]), bool(value(row["parallel"])),
+                                     in_existence=holds(value(row["actorFrom"]), value(row["actorTo"]), as_of))
         citations.add(step.legal_basis, row["basis"], row["basisLabel"])
     for step in steps.values():
         step.legal_basis = citations.sorted_citations(step.legal_basis)

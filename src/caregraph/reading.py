@@ -40,14 +40,14 @@ SHORT_QUESTION = 4
 
 
 def speller(store: Store) -> spelling.Speller:
-    """A speller over every word of caregraph's knowledge, built once per version of the graph.
+    """A speller over every word of caregraph's knowledge, built once per version of it.
     One-word labels of the thesaurus are kept whole ("aftercare" is not "after care")."""
     def build() -> spelling.Speller:
         labels = spelling.vocabulary(row["text"].value for row in store.select("thesaurus_labels")
                                      if " " not in row["text"].value)
         return spelling.Speller(spelling.vocabulary(row["text"].value for row in store.select("thesaurus_vocabulary")),
                                 matching.STOP_WORDS, keep=labels)
-    return store.cached("speller", build)
+    return store.cached("speller", build, knowledge=True)
 
 
 def read(store: Store, question: str) -> Reading:

@@ -77,7 +77,7 @@ class Response:
 
 def _index(store: Store) -> matching.Index:
     return store.cached("duty-index", lambda: matching.Index(
-        matching.documents_from_rows(store.select("duty_documents"), "duty")))
+        matching.documents_from_rows(store.select("duty_documents"), "duty")), knowledge=True)
 
 
 def _validity(store: Store) -> dict[str, tuple[object, object, str | None]]:
@@ -85,7 +85,7 @@ def _validity(store: Store) -> dict[str, tuple[object, object, str | None]]:
         return {row["duty"].value: (value(row["from"]), value(row["to"]),
                                     row["status"].value if row["status"] else None)
                 for row in store.select("duty_validity")}
-    return store.cached("duty-validity", load)
+    return store.cached("duty-validity", load, knowledge=True)
 
 
 def shown_on(store: Store, duty: str, day: dt.date) -> dt.date:
@@ -98,8 +98,10 @@ def shown_on(store: Store, duty: str, day: dt.date) -> dt.date:
 def _rows(store: Store, name: str, duties: list[str]) -> list[Solution]:
     """The rows of a per-duty query for the given duties. Every duty's rows are read in one
     query and kept per version of the graph: on the on-disk England-scale store the four
-    queries of one answer took about 5 ms, a dictionary lookup takes microseconds."""
-    grouped = store.cached("duty-rows/" + name, lambda: store.select_grouped(name, "duty", _validity(store)))
+    queries of one answer took about 5 ms, a dictionary lookup takes microseconds. They are
+    the curated knowledge's own rows, so an import of records keeps them."""
+    grouped = store.cached("duty-rows/" + name, lambda: store.select_grouped(name, "duty", _validity(store)),
+                           knowledge=True)
     return [row for duty in duties for row in grouped.get(duty, ())]
 
 

@@ -13,6 +13,7 @@ import fcntl
 import shutil
 import threading
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TypeVar
@@ -21,7 +22,7 @@ import httpx
 import pyoxigraph as ox
 
 from caregraph import queries
-from caregraph.namespaces import XSD
+from caregraph.namespaces import GRAPH, XSD
 
 T = TypeVar("T")
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -35,6 +36,10 @@ FORMATS = {
     "nquads": ox.RdfFormat.N_QUADS,
     "rdfxml": ox.RdfFormat.RDF_XML,
 }
+
+
+# Where imports keep their records, one named graph each (`importers.ids.IMPORT_GRAPH`).
+IMPORT_GRAPHS = GRAPH + "import/"
 
 
 class StoreError(Exception):
@@ -79,25 +84,62 @@ class Store(ABC):
     """What caregraph needs from an RDF store."""
 
     def __init__(self) -> None:
-        # Bumped on every write so derived caches (the text index) know to refresh.
-        self.generation = 0
         self._cache: dict[str, tuple[int, object]] = {}
         self._building: dict[str, threading.RLock] = {}
         self._building_lock = threading.Lock()
+        self._scope = threading.local()
+        self._knowledge = 0
+        self.generation = 0
 
-    def cached(self, key: str, factory: Callable[[], T]) -> T:
-        """A value derived from the store's content, rebuilt only after a write.
+    # Bumped on every write (`generation += 1`) so derived values know to refresh. A write
+    # made inside `writing_records` leaves the curated knowledge as it was; any other write
+    # may have changed it (a rebuild, a SPARQL update to any graph).
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @generation.setter
+    def generation(self, number: int) -> None:
+        self._generation = number
+        if not getattr(self._scope, "records", False):
+            self._knowledge = number
+
+    @property
+    def knowledge_generation(self) -> int:
+        """The generation of the last write that may have changed the curated knowledge."""
+        return self._knowledge
+
+    @contextmanager
+    def writing_records(self, graph: str) -> Iterator[None]:
+        """Writes made in this block on this thread change only `graph`, a named graph of
+        imported records (`.../graph/import/...`). Records link places and providers to the
+        knowledge but never describe its duties, routes, themes or words, so values derived
+        from the knowledge alone (`cached(..., knowledge=True)`) survive these writes."""
+        if not graph.startswith(IMPORT_GRAPHS):
+            raise ValueError(f"{graph} is not a graph of imported records (under {IMPORT_GRAPHS})")
+        self._scope.records = True
+        try:
+            yield
+        finally:
+            self._scope.records = False
+
+    def cached(self, key: str, factory: Callable[[], T], *, knowledge: bool = False) -> T:
+        """A value derived from the store's content, rebuilt only after a write; with
+        `knowledge`, a value derived from the curated knowledge alone, rebuilt only after a
+        write that may have changed the knowledge (an import of records does not: on the
+        England-scale store that kept about a second of reads off the first answer after one).
 
         Built once however many threads ask at the same time: the first builds, the others
         wait for it (ten requests after a write each rebuilt the same 4 s index before).
         """
         hit = self._cache.get(key)
-        if hit is not None and hit[0] == self.generation:
+        if hit is not None and hit[0] == (self._knowledge if knowledge else self._generation):
             return hit[1]  # type: ignore[return-value]
         with self._building_lock:
             lock = self._building.setdefault(key, threading.RLock())
         with lock:
-            generation = self.generation  # a write during the build makes the result stale, not wrong
+            # A write during the build makes the result stale, not wrong.
+            generation = self._knowledge if knowledge else self._generation
             hit = self._cache.get(key)
             if hit is None or hit[0] != generation:
                 hit = (generation, factory())

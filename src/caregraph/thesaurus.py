@@ -114,7 +114,7 @@ def _everyday(text: str) -> bool:
 
 
 def load(store: Store) -> Thesaurus:
-    """The thesaurus from the store, built once per version of the graph."""
+    """The thesaurus from the store, built once per version of the curated knowledge."""
     def build() -> Thesaurus:
         duties: dict[str, list[str]] = {}
         routes: dict[str, list[str]] = {}
@@ -134,4 +134,4 @@ def load(store: Store) -> Thesaurus:
                                  tuple(sorted(duties.get(iri, ()))), tuple(sorted(routes.get(iri, ()))), note)
                     for iri, (label, note) in heads.items()}
         return Thesaurus(concepts, [label for label in labels if label[0] in concepts])
-    return store.cached("thesaurus", build)
+    return store.cached("thesaurus", build, knowledge=True)

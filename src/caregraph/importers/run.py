@@ -55,7 +55,8 @@ def import_source(store: Store, source: str, path: Path, *, as_of: dt.date | Non
                                        f"this is not a {source} file caregraph can use ({_why(report)})")
     provenance(staging, report, files, reader.LICENCE, reader.ATTRIBUTION)
     report.triples = len(staging)
-    report.added, report.removed = commit(store, report.graph, staging)
+    with store.writing_records(report.graph):  # the knowledge's own indexes outlive an import
+        report.added, report.removed = commit(store, report.graph, staging)
     return report
 
 
