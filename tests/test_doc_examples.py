@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import shlex
+import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,16 +152,28 @@ def run_caregraph(argv: list[str]) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def workspaces(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
+def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A default store holding the curated build, made once by a caregraph process of its own
+    (which closes it), so that each page's fresh data folder starts from a copy, not a build."""
+    store = tmp_path_factory.mktemp("doc-examples-template") / "caregraph.oxigraph"
+    env = {k: v for k, v in os.environ.items() if k != "CAREGRAPH_STORE"}
+    subprocess.run([sys.executable, "-m", "caregraph.cli", "--store", str(store), "store", "info"],
+                   check=True, capture_output=True, env=env, timeout=600)
+    return store
+
+
+@pytest.fixture(scope="module")
+def workspaces() -> dict[Path, Path]:
     return {}
 
 
 @pytest.fixture
-def workspace(request, workspaces, tmp_path_factory, monkeypatch) -> Path:
+def workspace(request, workspaces, built_store, tmp_path_factory, monkeypatch) -> Path:
     """The page's working folder (made for its first example, kept for the rest) and data folder."""
     page = request.node.callspec.params["example"].page
     if page not in workspaces:
         root = tmp_path_factory.mktemp("doc-examples")
+        shutil.copytree(built_store, root / "data" / built_store.name)
         work = root / "work"
         work.mkdir()
         for entry in REPO.iterdir():
@@ -224,6 +239,16 @@ def test_console_example_runs_as_shown(example: Example, workspace: Path) -> Non
             assert code == 0, f"{example.where}: `$ {step.command}` exited {code}:\n{output}"
         check_shown(example, step, output)
         last = (step, code, output)
+
+
+PYTHON = [(page, block) for page in PAGES for block in blocks(page) if block.info.split()[:1] == ["python"]]
+
+
+@pytest.mark.parametrize("page, block", PYTHON, ids=[f"{p.relative_to(REPO)}:{b.line}" for p, b in PYTHON])
+def test_python_example_runs(page: Path, block: Block, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Python examples run as written, from the repository's folder (they read its fixtures)."""
+    monkeypatch.chdir(REPO)
+    exec(compile("\n".join(block.body), f"{page.relative_to(REPO)}:{block.line}", "exec"), {})
 
 
 def test_caregraph_commands_appear_only_in_console_examples() -> None:
