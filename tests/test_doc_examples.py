@@ -18,7 +18,9 @@ The convention (docs/index.md, "The examples in these pages"):
 - caregraph commands appear only in console blocks (the Quick start's two install lines aside),
   so none escapes the test.
 `caregraph` lines run in this process through the CLI's main function; other commands (`head`,
-`cp`) run in a shell in the working folder.
+`ls`) run in a shell in the working folder. The curl examples (```sh blocks that call
+http://127.0.0.1:8765) are sent to a live server holding the register fixtures, and each must
+get a 2xx answer; the ```python examples run as written.
 """
 
 from __future__ import annotations
@@ -249,6 +251,42 @@ def test_python_example_runs(page: Path, block: Block, monkeypatch: pytest.Monke
     """The Python examples run as written, from the repository's folder (they read its fixtures)."""
     monkeypatch.chdir(REPO)
     exec(compile("\n".join(block.body), f"{page.relative_to(REPO)}:{block.line}", "exec"), {})
+
+
+DOC_SERVER = "http://127.0.0.1:8765"
+CURL = [(page, block) for page in PAGES for block in blocks(page)
+        if block.info.split()[:1] == ["sh"] and any(DOC_SERVER in line for line in block.body)]
+SERVED_FIXTURES = [("cqc-directory", "16_September_2026_CQC_directory.csv"),
+                   ("cqc-export", "asc_locations_export.csv")]
+
+
+@pytest.fixture(scope="module")
+def doc_server(built_store: Path, tmp_path_factory: pytest.TempPathFactory):
+    """`caregraph serve` as the pages describe it: the register fixtures imported, updates
+    allowed with a token."""
+    from fixtures.api.live_server import LiveServer
+
+    store = tmp_path_factory.mktemp("doc-server") / built_store.name
+    shutil.copytree(built_store, store)
+    env = {k: v for k, v in os.environ.items() if k != "CAREGRAPH_STORE"}
+    for source, name in SERVED_FIXTURES:
+        subprocess.run([sys.executable, "-m", "caregraph.cli", "--store", str(store), "import", source,
+                        str(REPO / "tests" / "fixtures" / "registers" / name), "--as-of", "2025-03-01"],
+                       check=True, capture_output=True, env=env, timeout=300)
+    live = LiveServer(env={"CAREGRAPH_UPDATE_TOKEN": "doc-token"}, store=store)
+    yield live
+    live.stop()
+
+
+@pytest.mark.parametrize("page, block", CURL, ids=[f"{p.relative_to(REPO)}:{b.line}" for p, b in CURL])
+def test_curl_example_is_answered(page: Path, block: Block, doc_server) -> None:
+    """Each curl example, sent to a live server, gets a 2xx answer (curl --fail): the endpoints,
+    parameters and files the pages name exist."""
+    script = "\n".join(block.body).replace(DOC_SERVER, doc_server.url)
+    wrapper = 'set -e\ncurl() { command curl -sS --fail --max-time 60 -o /dev/null "$@"; }\n'
+    done = subprocess.run(["bash", "-c", wrapper + script], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "CAREGRAPH_UPDATE_TOKEN": "doc-token"})
+    assert done.returncode == 0, f"{page.relative_to(REPO)}:{block.line}: {done.stderr}"
 
 
 def test_caregraph_commands_appear_only_in_console_examples() -> None:
