@@ -1,7 +1,7 @@
 """CSV tables of the alignment and quality views, one file per table, for spreadsheets.
 
 Lists inside a cell (duty ids, bodies, laws) are separated by "; ". The columns of each file
-are the keys of COLUMNS below, documented in the README section "For policy teams".
+are the keys of COLUMNS below, documented in docs/alignment.md ("Tables and figures").
 """
 
 from __future__ import annotations
