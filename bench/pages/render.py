@@ -1,6 +1,7 @@
 """Server-side time to render the advocates' pages: the answer to each question typed in the
-box, the answer at the end of each way through the guided path, and an actor page with its
-diagram. Medians over several runs, warm (the graph's derived indexes built once), measured
+box, the same questions asked at registered locations (care homes, with their contact
+details), the answer at the end of each way through the guided path, and an actor page with
+its diagram. Medians over several runs, warm (the graph's derived indexes built once), measured
 in process through the application, so the network and the browser are left out.
 
     python bench/pages/render.py [--store data/caregraph.oxigraph] [--runs 9]
@@ -9,6 +10,7 @@ in process through the application, so the network and the browser are left out.
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import time
 from pathlib import Path
@@ -19,6 +21,7 @@ from caregraph import guided_path
 from caregraph.api.app import create_app
 from caregraph.build import open_store
 from caregraph.namespaces import short_id
+from caregraph.places import location_names
 
 QUESTIONS = ["my mum's care home is unsafe, who do I tell?", "the council refuses to assess my dad",
              "someone is taking money from my gran", "my dad was sent home from hospital with no care",
@@ -31,7 +34,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
     store, _ = open_store(args.store) if args.store else open_store()
+    # Registered locations picked at random (seeded), five for each question.
+    located = sorted({short_id(loc) for locs in location_names(store).by_key.values() for loc in locs})
+    at_places = random.Random(7).sample(located, min(len(located), 5 * len(QUESTIONS)))
     pages = {"typed question": [("/ask", {"q": q}) for q in QUESTIONS],
+             "at a location": [("/ask", {"q": QUESTIONS[n % len(QUESTIONS)], "place": loc})
+                               for n, loc in enumerate(at_places)],
              "guided answer": [("/guide/answer", {"problem": short_id(end.problem), "place": "Leeds"})
                                for _, end in guided_path.load(store).ends()],
              "guided step": [("/guide/danger", {}), ("/guide/what", {})],

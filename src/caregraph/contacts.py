@@ -91,7 +91,7 @@ class Contact:
 
     def as_json(self) -> dict:
         return {"telephone": self.phone_text, "telephone_uri": self.phone,
-                "website": self.website, "council_finder": self.finder}
+                "website": self.website, "gov_uk_find_council_page": self.finder}
 
 
 def contacts(store: Store, uris: list[str]) -> dict[str, Contact]:
@@ -106,6 +106,8 @@ def contacts(store: Store, uris: list[str]) -> dict[str, Contact]:
         for row in store.select("contact_details", [{"body": iri(u)} for u in missing]):
             body, kind = row["body"].value, row["kind"].value
             as_of = row["asOf"].value if row["asOf"] is not None else "9999"   # curated: newest
+            if kind == "page" and not row["value"].value.startswith(GOV_UK_FINDER):
+                continue  # only GOV.UK's council finder is shown as a council's way to its website
             entry = found.setdefault(body, {})
             rank = (as_of, row["value"].value)
             if kind not in entry or rank > entry[kind]:
