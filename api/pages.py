@@ -193,7 +193,7 @@ def guide_answer(request: Request, problem: str = Query(""), place: str = Query(
     store = request.app.state.store
     day = dt.date.today()
     try:
-        end = guided_path.outcome(store, problem, day)
+        end = _outcome(store, store.generation, problem, day)
     except guided_path.UnknownStep as exc:
         return not_found(request, str(exc))
     found, _, _ = _place(store, place, day)
@@ -263,6 +263,12 @@ def _answer(store, generation: int, question: str, day: dt.date) -> responsibili
     """The answer to a question, kept for a version of the graph (as the JSON API keeps its
     answers): many people ask the same few questions, at many places."""
     return responsibility.ask(store, question, day)
+
+
+@lru_cache(maxsize=256)
+def _outcome(store, generation: int, problem: str, day: dt.date) -> guided_path.Outcome:
+    """The answer at the end of the guided path for a problem, kept for a version of the graph."""
+    return guided_path.outcome(store, problem, day)
 
 
 @lru_cache(maxsize=256)
