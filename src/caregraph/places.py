@@ -606,6 +606,8 @@ class PlaceResponse:
             latest = place.location.latest
             lines.append(f"Place: {place.label}, CQC location {place.id}"
                          + (f", {latest.postcode}" if latest.postcode else ""))
+            if place.contact:
+                lines.append(f"  contact: {_contact_text(place.contact)}")
             if place.location.service_types:
                 lines.append(f"  services: {', '.join(place.location.service_types)}")
         else:
@@ -615,6 +617,8 @@ class PlaceResponse:
             label = "not named here" if body.kind == "role" else body.label
             note = f" ({body.note})" if body.note else ""
             lines.append(f"  {body.role_label}: {label}{ident}{note}")
+            if body.contact and body.kind != "post":
+                lines.append(f"    contact: {_contact_text(body.contact)}")
         lines += [f"  note: {n}" for n in place.notes + self.notes]
         lines.append("")
         if not self.answers:
@@ -640,6 +644,15 @@ class PlaceResponse:
                 side = " (at the same time)" if step["parallel"] else ""
                 lines.append(f"  {step['order']}. {step['body']['label']}{side}")
         return "\n".join(lines)
+
+
+def _contact_text(contact: contacts.Contact) -> str:
+    parts = [f"phone {contact.phone_text}"] if contact.phone else []
+    if contact.website:
+        parts.append(f"website {contact.website}")
+    elif contact.finder:
+        parts.append(f"website via GOV.UK {contact.finder}")
+    return ", ".join(parts)
 
 
 def _plain(body: dict) -> dict:
