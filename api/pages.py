@@ -70,7 +70,7 @@ def ask_page(request: Request, q: str = Query(""), as_of: str | None = Query(Non
     found, place_problem, choices = _place(store, place, day)
     # The place's own name is not a word about duties: it is taken out before matching.
     question = places.matching_text(store, q[:500], found) if found else q[:500]
-    response = responsibility.ask(store, question, day)
+    response = _answer(store, store.generation, question, day)
     return _render(request, "answer.html", title=f"Who is responsible: {q[:80]}", response=response, q=q,
                    as_of=as_of or "", place=found, place_text=place, place_problem=place_problem,
                    place_choices=choices, local=_local_bodies(store, found, response),
@@ -127,9 +127,8 @@ def resource_page(request: Request, uri: str, triples: list[ox.Triple]) -> HTMLR
         except (UnknownActor, AmbiguousActor):
             actor = None
         if actor is not None:
-            chains = _chains(store, store.generation, actor.iri, day, 10)
-            return _render(request, "actor.html", title=actor.label, actor=actor_profile.profile(store, actor, day),
-                           chains=chains, diagram=diagrams.accountability_svg(chains))
+            profile, chains, diagram = _actor(store, store.generation, actor.iri, day)
+            return _render(request, "actor.html", title=actor.label, actor=profile, chains=chains, diagram=diagram)
     if uri.startswith(DUTY) and "/" not in uri[len(DUTY):]:
         try:
             return _render(request, "duty.html", title="Duty", duty=duties.get_duty(store, uri, day))
@@ -155,6 +154,14 @@ def _place(store, text: str, day: dt.date) -> tuple[places.Place | None, str | N
     """A place named in words: the place, or a message saying why not and a short list to choose from."""
     if not text.strip():
         return None, None, []
+    return _resolve_place(store, store.generation, text[:200], day)
+
+
+@lru_cache(maxsize=1024)
+def _resolve_place(store, generation: int, text: str, day: dt.date) -> tuple[places.Place | None, str | None,
+                                                                               list[dict]]:
+    """`_place`, kept for a version of the graph: a page names the same homes and councils
+    again and again (each guided step carries the place), and finding one costs several queries."""
     try:
         return places.place_for(store, day, place=text[:200]), None, []
     except places.AmbiguousPlace as exc:
@@ -186,7 +193,7 @@ def guide_answer(request: Request, problem: str = Query(""), place: str = Query(
     store = request.app.state.store
     day = dt.date.today()
     try:
-        end = guided_path.outcome(store, problem, day)
+        end = _outcome(store, store.generation, problem, day)
     except guided_path.UnknownStep as exc:
         return not_found(request, str(exc))
     found, _, _ = _place(store, place, day)
@@ -237,15 +244,41 @@ def _held_to_account(store, response: responsibility.Response) -> tuple[dict | N
         actor = directory(store).resolve(holder["uri"])
     except (UnknownActor, AmbiguousActor):
         return None, [], None
-    chains = _chains(store, store.generation, actor.iri, response.as_of, 4)
-    return holder, chains, diagrams.accountability_svg(chains)
+    chains, diagram = _chains(store, store.generation, actor.iri, response.as_of, 4)
+    return holder, chains, diagram
 
 
 @lru_cache(maxsize=256)
-def _chains(store, generation: int, actor_iri: str, day: dt.date, limit: int) -> list[accountability.Chain]:
-    """An actor's chains to Parliament, kept for a version of the graph: finding them takes
-    tens of milliseconds and many answers share the same few accountable bodies."""
-    return accountability.chains(store, directory(store).resolve(actor_iri), day, limit=limit)
+def _chains(store, generation: int, actor_iri: str, day: dt.date, limit: int) -> tuple[list[accountability.Chain],
+                                                                                      str | None]:
+    """An actor's chains to Parliament and their diagram, kept for a version of the graph:
+    finding them takes tens of milliseconds, laying them out as much again, and many answers
+    share the same few accountable bodies."""
+    chains = accountability.chains(store, directory(store).resolve(actor_iri), day, limit=limit)
+    return chains, diagrams.accountability_svg(chains)
+
+
+@lru_cache(maxsize=1024)
+def _answer(store, generation: int, question: str, day: dt.date) -> responsibility.Response:
+    """The answer to a question, kept for a version of the graph (as the JSON API keeps its
+    answers): many people ask the same few questions, at many places."""
+    return responsibility.ask(store, question, day)
+
+
+@lru_cache(maxsize=256)
+def _outcome(store, generation: int, problem: str, day: dt.date) -> guided_path.Outcome:
+    """The answer at the end of the guided path for a problem, kept for a version of the graph."""
+    return guided_path.outcome(store, problem, day)
+
+
+@lru_cache(maxsize=256)
+def _actor(store, generation: int, actor_iri: str, day: dt.date) -> tuple[dict, list[accountability.Chain],
+                                                                          str | None]:
+    """An actor's page: its profile (duties, oversight, successions: a dozen queries, 70 ms on
+    an England-scale store), its chains to Parliament and their diagram, kept for a version of
+    the graph."""
+    chains, diagram = _chains(store, generation, actor_iri, day, 10)
+    return actor_profile.profile(store, directory(store).resolve(actor_iri), day), chains, diagram
 
 
 def _local_bodies(store, place: places.Place | None, response: responsibility.Response) -> dict[str, places.Body]:

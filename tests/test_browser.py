@@ -6,8 +6,11 @@ downloads a browser."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -28,6 +31,8 @@ from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "images"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+API_RECORDS = SHARED_DATA / "cqc" / "oldham_cqc_api_v1"
 QUESTION = "my mum's care home is unsafe, who do I tell?"
 
 
@@ -129,6 +134,59 @@ def test_walk_the_guided_path_with_the_keyboard_alone(browser, server):
     _screenshot(browser, "answer.png")
 
 
+@pytest.fixture(scope="module")
+def registers(tmp_path_factory):
+    """A server whose store holds the real CQC API records (Oldham, 2025), and a registered
+    care home in them whose provider's record is there too, both with phone and website (such
+    a provider is a company, so the picture names no one)."""
+    if not API_RECORDS.is_dir():
+        pytest.skip(f"public data not present at {API_RECORDS}")
+    from fixtures.api.live_server import LiveServer
+
+    home = None
+    for path in sorted((API_RECORDS / "location_details").glob("*.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        provider = API_RECORDS / "provider_details" / f"provider_{record.get('providerId')}.json"
+        if record.get("careHome") == "Y" and record.get("registrationStatus") == "Registered" and provider.exists() \
+                and record.get("mainPhoneNumber") and record.get("website") \
+                and all(json.loads(provider.read_text(encoding="utf-8")).get(k) for k in ("mainPhoneNumber", "website")):
+            home = record
+            break
+    assert home is not None
+    store = tmp_path_factory.mktemp("registers") / "caregraph.oxigraph"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CAREGRAPH_")}
+    done = subprocess.run([sys.executable, "-m", "caregraph.cli", "--store", str(store), "import", "cqc-api",
+                           str(API_RECORDS)], env=environment, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    live = LiveServer(store=store)
+    yield live, home
+    live.stop()
+
+
+def test_an_answer_for_a_real_care_home_names_its_bodies_with_their_phone_and_website(browser, registers):
+    from caregraph.contacts import phone_display, phone_iri
+
+    live, home = registers
+    browser.get(live.url + "/")
+    browser.find_element(By.ID, "q").send_keys(QUESTION)
+    place = browser.find_element(By.ID, "place")
+    place.send_keys(home["locationId"])
+    place.submit()
+    _heading(browser, "Who is responsible: " + QUESTION)
+    text = _text(browser)
+    assert home["name"] in text and "Oldham Metropolitan Borough Council" in text
+    assert phone_display(phone_iri(home["mainPhoneNumber"])) in text
+    calls = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "main a[href^='tel:']")]
+    assert phone_iri(home["mainPhoneNumber"]) in calls and len(calls) >= 2   # the home and its provider
+    sites = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "ol.todo a[href^='https:']")]
+    assert "https://www.gov.uk/find-local-council/oldham" in sites
+    # The picture starts at the place, so it shows the steps with the bodies' numbers and websites.
+    browser.execute_script("document.querySelector('main p strong').scrollIntoView()")
+    _screenshot(browser, "answer-care-home.png")
+    bad = _serious_violations(browser)
+    assert not bad, bad
+
+
 def test_an_actor_page_draws_its_chain_to_parliament(browser, server):
     browser.get(server.url + "/id/actor/council-social-services")
     chains = browser.find_element(By.CSS_SELECTOR, "ol.chains")
@@ -166,6 +224,12 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 def test_no_serious_or_critical_accessibility_violation(browser, server, template):
     browser.get(server.url + PAGES[template])
     assert _heading(browser)
+    bad = _serious_violations(browser)
+    assert not bad, bad
+
+
+def _serious_violations(browser) -> str:
+    """axe-core's serious and critical violations on the page open in `browser`, as its report."""
     axe = axe_module.Axe(browser)
     axe.inject()
     # The WCAG levels this copy of axe-core knows (older copies stop at WCAG 2.1).
@@ -179,7 +243,7 @@ def test_no_serious_or_critical_accessibility_violation(browser, server, templat
     assert "error" not in results, results.get("error")
     assert results["passes"], "axe ran no checks"
     bad = [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
-    assert not bad, axe.report(bad)
+    return axe.report(bad) if bad else ""
 
 
 @pytest.mark.parametrize("path", ["/", "/guide/what", PAGES["answer.html"], PAGES["answer.html (guided)"],

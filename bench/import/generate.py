@@ -29,6 +29,7 @@ REGIONS = ["London", "South East", "South West", "East", "East Midlands", "West 
            "North East", "Yorkshire & Humberside"]
 WORDS = ["Oak", "Willow", "Meadow", "Park", "Abbey", "Rose", "Hill", "River", "Cedar", "Beech", "Orchard", "Grange",
          "Lodge", "Court", "Manor", "House", "View", "Gardens", "Haven", "Field", "Brook", "Elm", "Ash", "Holly"]
+DRAMA_AREAS = ["113", "114", "116", "117", "118", "121", "131", "141", "151", "161", "191"]
 KINDS = ["Care Home", "Nursing Home", "Home Care", "Care Services", "Supported Living", "Surgery", "Dental Practice"]
 
 
@@ -47,6 +48,12 @@ def postcode(rng: random.Random) -> str:
     area = rng.choice(["LS", "M", "B", "NE", "BS", "SO", "CB", "OL", "TN", "EX", "NG", "L", "S", "SW", "E"])
     return f"{area}{rng.randint(1, 29)} {rng.randint(0, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}" \
            f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+
+
+def phone(rng: random.Random) -> str:
+    """A number in one of Ofcom's ranges kept for drama (0113 496 0000 to 0999 and the like):
+    well-formed, and no one's."""
+    return f"0{rng.choice(DRAMA_AREAS)} 496 0{rng.randint(0, 999):03d}"
 
 
 def generate(path: Path, locations: int, providers: int, seed: int = 5) -> Path:
@@ -75,7 +82,7 @@ def generate(path: Path, locations: int, providers: int, seed: int = 5) -> Path:
             writer.writerow([
                 f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(KINDS)}", "",
                 f"{rng.randint(1, 300)} {rng.choice(WORDS)} Road, {rng.choice(WORDS)}ton", postcode(rng),
-                f"0{rng.randint(1000000000, 1999999999)}", "", "|".join(services),
+                phone(rng), f"www.location{n}.example" if rng.random() < 0.6 else "", "|".join(services),
                 f"{rng.randint(1, 28):02d}/{rng.choice(['Jan', 'Mar', 'Jun', 'Sep'])}/2025 - 00:00",
                 "|".join(specialisms), provider_names[owner], rng.choice(las), rng.choice(REGIONS),
                 f"https://www.cqc.org.uk/location/{location_id}", location_id, provider_ids[owner]])

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from caregraph import responsibility
+from caregraph import contacts, responsibility
 from caregraph.actors import directory
 from caregraph.dates import holds, parse_day
 from caregraph.importers import ids
@@ -312,10 +312,12 @@ class Body:
     kind: str          # "local" body, "post" at a local body, "national" body, or "role" (not linked here)
     id: str | None = None
     note: str | None = None
+    contact: contacts.Contact | None = None     # how to reach it, where the registers say
 
     def as_json(self) -> dict:
         return {"id": self.id, "uri": self.uri, "label": self.label, "role": short_id(self.role),
-                "role_label": self.role_label, "kind": self.kind, "note": self.note}
+                "role_label": self.role_label, "kind": self.kind, "note": self.note,
+                "contact": self.contact.as_json() if self.contact else None}
 
 
 @dataclass
@@ -331,6 +333,7 @@ class Place:
     icb: dict | None = None
     local: dict[str, Body] = field(default_factory=dict)    # role IRI -> the body playing it here
     notes: list[str] = field(default_factory=list)
+    contact: contacts.Contact | None = None     # the location's own telephone number and website
 
     def as_json(self) -> dict:
         out = {"kind": self.kind, "id": self.id, "uri": self.uri, "label": self.label,
@@ -342,6 +345,7 @@ class Place:
                         "registered_from": _iso(latest.valid_from), "registered_to": _iso(latest.valid_to),
                         "overall_rating": latest.rating, "service_types": self.location.service_types,
                         "regulated_activities": self.location.activities,
+                        "contact": self.contact.as_json() if self.contact else None,
                         "sources": sorted({s.graph for s in self.location.snapshots})})
         return out
 
@@ -451,7 +455,18 @@ def location_place(store: Store, location: Location, day: dt.date) -> Place:
         place.local[ICB_ROLE] = Body(icb, label, ICB_ROLE, roles.get(ICB_ROLE).label, "local", short_id(icb))
     if council is not None:
         _council_bodies(store, place)
+    _add_contacts(store, place)
     return place
+
+
+def _add_contacts(store: Store, place: Place) -> None:
+    """Each local body's telephone number and website; the registered manager is reached at the
+    location's own number."""
+    found = contacts.contacts(store, [place.uri] + [b.uri for b in place.local.values()])
+    if place.kind == "location":
+        place.contact = found.get(place.uri)
+    for body in place.local.values():
+        body.contact = place.contact if body.role == MANAGER_ROLE else found.get(body.uri)
 
 
 def _provider_label(rows: list[dict], cqc_id: str) -> str:
@@ -472,6 +487,7 @@ def council_place(store: Store, text: str, day: dt.date) -> Place:
     if note:
         place.notes.append(note)
     _council_bodies(store, place)
+    _add_contacts(store, place)
     return place
 
 
@@ -495,7 +511,8 @@ def place_for(store: Store, day: dt.date, location: str | None = None, council: 
                                  "give the location alone")
             if not asked.social_services:
                 place.local[HOUSING] = Body(asked.iri, asked.label, HOUSING,
-                                            directory(store).get(HOUSING).label, "local", asked.gss)
+                                            directory(store).get(HOUSING).label, "local", asked.gss,
+                                            contact=contacts.contacts(store, [asked.iri]).get(asked.iri))
         return place
     if council:
         return council_place(store, council, day)
@@ -512,13 +529,15 @@ def body_for(store: Store, place: Place, holder: str) -> Body:
     actors = directory(store)
     actor = actors.get(holder)
     if actor.kind not in ("StatutoryRole", "Post", "PersonRole"):
-        return Body(holder, actor.label, holder, actor.label, "national", actor.id)
+        return Body(holder, actor.label, holder, actor.label, "national", actor.id,
+                    contact=contacts.contacts(store, [holder]).get(holder))
     principal = _agents(store).get(holder)
     if principal in place.local and place.local[principal].kind == "local":
         body = place.local[principal]
         where = (place.label if holder == MANAGER_ROLE else body.label)
+        # A post is reached through the body it acts for.
         return Body(holder, f"{actor.label}, {where}", holder, actor.label, "post",
-                    note=f"acts for {body.label}")
+                    note=f"acts for {body.label}", contact=body.contact)
     return Body(holder, actor.label, holder, actor.label, "role", actor.id,
                 note="caregraph does not record who plays this role here")
 
@@ -587,6 +606,8 @@ class PlaceResponse:
             latest = place.location.latest
             lines.append(f"Place: {place.label}, CQC location {place.id}"
                          + (f", {latest.postcode}" if latest.postcode else ""))
+            if place.contact:
+                lines.append(f"  contact: {_contact_text(place.contact)}")
             if place.location.service_types:
                 lines.append(f"  services: {', '.join(place.location.service_types)}")
         else:
@@ -596,6 +617,8 @@ class PlaceResponse:
             label = "not named here" if body.kind == "role" else body.label
             note = f" ({body.note})" if body.note else ""
             lines.append(f"  {body.role_label}: {label}{ident}{note}")
+            if body.contact and body.kind != "post":
+                lines.append(f"    contact: {_contact_text(body.contact)}")
         lines += [f"  note: {n}" for n in place.notes + self.notes]
         lines.append("")
         if not self.answers:
@@ -621,6 +644,15 @@ class PlaceResponse:
                 side = " (at the same time)" if step["parallel"] else ""
                 lines.append(f"  {step['order']}. {step['body']['label']}{side}")
         return "\n".join(lines)
+
+
+def _contact_text(contact: contacts.Contact) -> str:
+    parts = [f"phone {contact.phone_text}"] if contact.phone else []
+    if contact.website:
+        parts.append(f"website {contact.website}")
+    elif contact.finder:
+        parts.append(f"website via GOV.UK {contact.finder}")
+    return ", ".join(parts)
 
 
 def _plain(body: dict) -> dict:

@@ -132,7 +132,7 @@ def _location(linker: Linker, where: str, record: dict) -> bool:
         registered_from=parse_date(str(record.get("registrationDate") or "")),
         registered_to=parse_date(str(record.get("deregistrationDate") or "")),
         icb_gss=str(record.get("onspdIcbCode") or ""), ods_code=str(record.get("odsCode") or ""),
-        manager=manager))
+        manager=manager, phone=str(record.get("mainPhoneNumber") or ""), website=str(record.get("website") or "")))
 
 
 def _provider(linker: Linker, where: str, record: dict) -> bool:
@@ -141,6 +141,7 @@ def _provider(linker: Linker, where: str, record: dict) -> bool:
         linker.report.skip(where, f"bad CQC provider id {provider_id!r}")
         return False
     provider = linker.provider(provider_id, str(record.get("name") or ""))
+    linker.contact(where, provider, str(record.get("mainPhoneNumber") or ""), str(record.get("website") or ""))
     start, end = (parse_date(str(record.get(k) or "")) for k in ("registrationDate", "deregistrationDate"))
     if start and end and end < start:
         linker.report.note(f"{where}: deregistered before registered; dates left out")

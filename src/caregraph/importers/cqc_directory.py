@@ -42,6 +42,8 @@ FIELDS = {
     "url": ("location url", "url"),
     "location_id": ("cqc location",),
     "provider_id": ("cqc provider",),
+    "phone": ("phone number",),
+    "website": ("service's website", "website"),
 }
 REQUIRED = ("name", "local_authority", "provider_id")
 
@@ -140,7 +142,8 @@ def _row(linker: Linker, report: ImportReport, record: Record, where: dict[str, 
     if not location_id and "/provider/" in url:
         provider_id = get("provider_id")
         if provider_id and provider_id == url.rstrip("/").rsplit("/", 1)[-1]:
-            linker.provider(provider_id, get("name") or get("provider_name"))
+            provider = linker.provider(provider_id, get("name") or get("provider_name"))
+            linker.contact(f"line {record.line}", provider, get("phone"), get("website"))
             return True
         report.skip(record.line, f"a provider row whose id {provider_id!r} does not match its URL {url!r}")
         return False
@@ -150,6 +153,6 @@ def _row(linker: Linker, report: ImportReport, record: Record, where: dict[str, 
         location_id=location_id, provider_id=get("provider_id"), name=get("name"),
         council_name=get("local_authority"), provider_name=get("provider_name"),
         also_known_as=get("also_known_as"), postcode=get("postcode"),
-        service_types=split_list(get("service_types"), separator),
+        service_types=split_list(get("service_types"), separator), phone=get("phone"), website=get("website"),
         # Before about 2017 the specialisms column also listed the regulated activities.
         activities=[s for s in specialisms if linker.is_activity(s)]))

@@ -41,6 +41,10 @@ FIELDS = {
     "also_known_as": ("location also known as",),
     "ods_code": ("location ods code",),
     "nominated_individual": ("provider nominated individual name",),
+    "phone": ("location telephone number",),
+    "website": ("location web address",),
+    "provider_phone": ("provider telephone number",),
+    "provider_website": ("provider web address",),
 }
 REQUIRED = ("location_id", "name", "local_authority", "provider_id")
 ACTIVITY_FLAG, SERVICE_FLAG = "regulated activity - ", "service type - "
@@ -147,4 +151,6 @@ def _row(linker: Linker, record: Record, where: dict[str, int], activity_flags: 
         activities=flagged(activity_flags), rating=get("rating"), beds=beds(get("beds")),
         registered_from=parse_date(get("registered_from")),
         registered_to=parse_date(get("registered_to")),
-        ods_code=get("ods_code"), manager=manager, nominated_individual=nominated))
+        ods_code=get("ods_code"), manager=manager, nominated_individual=nominated,
+        phone=get("phone"), website=get("website"), provider_phone=get("provider_phone"),
+        provider_website=get("provider_website")))

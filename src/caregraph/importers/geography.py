@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from caregraph.contacts import GOV_UK_FINDER
 from caregraph.data_folder import geography_dir
 from caregraph.importers.common import CC_BY, OGL, ImportFailed
 from caregraph.places import name_key
@@ -62,6 +63,11 @@ SAB_CAVEAT = ("caregraph names the board after the council's area; its own name,
 HEALTHWATCH_CAVEAT = ("caregraph names the local Healthwatch after the council's area; the organisation that holds "
                       "the council's contract, and any service shared with neighbouring councils, are not checked.")
 ICB_CAVEAT = "Names and codes as ONS published them; check for ICB mergers after that list."
+# Said in the data itself, so no one takes the GOV.UK page for the council's own website.
+FINDER_NOTE = ("A council's foaf:page is its page on GOV.UK's \"find your local council\" service "
+               f"({GOV_UK_FINDER}<slug>, the slug from mySociety's gov-uk-slug), which links to the council's own "
+               "website; it is not the council's own website. Councils without a slug in mySociety's list (most "
+               "created since 2019) have none.")
 
 
 @dataclass
@@ -76,6 +82,7 @@ class CouncilRow:
     valid_to: dt.date | None = None
     successors: list[str] = field(default_factory=list)
     county: str | None = None      # for a district: its county council
+    gov_uk_slug: str = ""          # its page on GOV.UK's "find your local council", from mySociety
 
 
 @dataclass
@@ -193,6 +200,7 @@ def build(sources: Sources) -> Geography:
                 council.valid_from = start
             council.valid_to = end
             council.successors = [c for c in row["replaced-by"].split(",") if c]
+            council.gov_uk_slug = row.get("gov-uk-slug", "")
             if district and row.get("county-la"):
                 council.county = row["county-la"]
         councils[gss] = council
@@ -262,6 +270,7 @@ PREFIXES = """@prefix cg:          <https://w3id.org/caregraph/def#> .
 @prefix xsd:         <http://www.w3.org/2001/XMLSchema#> .
 @prefix dcterms:     <http://purl.org/dc/terms/> .
 @prefix eli:         <http://data.europa.eu/eli/ontology#> .
+@prefix foaf:        <http://xmlns.com/foaf/0.1/> .
 """
 
 
@@ -299,10 +308,11 @@ def _header_comment(title: str, geography: Geography) -> str:
             f"# {ONS_ATTRIBUTION}\n# {MYSOCIETY_ATTRIBUTION}\n\n")
 
 
-def _about_file(geography: Geography, licences: list[str], rights: list[str]) -> str:
+def _about_file(geography: Geography, licences: list[str], rights: list[str], notes: list[str] = ()) -> str:
     pairs = [("dcterms:source", '"' + name.replace('"', '\\"') + '"') for name in geography.sources]
     pairs += [("dcterms:license", f"<{lic}>") for lic in licences]
     pairs += [("dcterms:rights", _lit(r)) for r in rights]
+    pairs += [("rdfs:comment", _lit(n)) for n in notes]
     return _block("<>", pairs)
 
 
@@ -327,6 +337,8 @@ def _council(c: CouncilRow, geography: Geography) -> list[str]:
     if c.successors:
         pairs.append(("cg:succeededBy", ", ".join(f"council:{s}" for s in c.successors)))
     pairs += [("cg:confidence", "confidence:known"), ("skos:exactMatch", f"ons:{c.gss}")]
+    if c.gov_uk_slug and not c.valid_to and re.fullmatch(r"[a-z0-9-]+", c.gov_uk_slug):
+        pairs.append(("foaf:page", f"<{GOV_UK_FINDER}{c.gov_uk_slug}>"))
     if c.upper:
         pairs.append(_link("accountable-to", "actor:secretary-of-state-health", ["lassa-s7"]))
     else:
@@ -350,7 +362,7 @@ def _council(c: CouncilRow, geography: Geography) -> list[str]:
 def write(geography: Geography, folder: Path) -> list[Path]:
     """Write councils.ttl, districts.ttl and icbs.ttl into `folder`; returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
-    about = _about_file(geography, [OGL, CC_BY], [ONS_ATTRIBUTION, MYSOCIETY_ATTRIBUTION])
+    about = _about_file(geography, [OGL, CC_BY], [ONS_ATTRIBUTION, MYSOCIETY_ATTRIBUTION], [FINDER_NOTE])
     upper = [c for c in geography.councils.values() if c.upper]
     districts = [c for c in geography.councils.values() if not c.upper]
     councils_ttl = (_header_comment("councils.ttl - the councils with adult social services responsibilities, each "

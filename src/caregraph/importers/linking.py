@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from caregraph import places
+from caregraph import contacts, places
 from caregraph.importers import ids
 from caregraph.importers.common import TYPE, ImportReport, Staging, day, integer, node, text
 from caregraph.namespaces import ACTOR, CG, FOAF, ORG, RDFS, SKOS
@@ -29,6 +29,7 @@ LOCATION_CLASS, PROVIDER_CLASS = node(CG + "CareLocation"), node(CG + "CareProvi
 ORG_POST, ORG_ROLE = node(ORG + "Post"), node(ORG + "role")
 ORG_POST_IN, ORG_HELD_BY = node(ORG + "postIn"), node(ORG + "heldBy")
 PERSON, NAME = node(FOAF + "Person"), node(FOAF + "name")
+P_PHONE, P_HOMEPAGE = node(FOAF + "phone"), node(FOAF + "homepage")
 
 
 @dataclass
@@ -52,6 +53,10 @@ class LocationRecord:
     ods_code: str = ""
     manager: str | None = None        # None: the source does not say; "": it names no one
     nominated_individual: str | None = None
+    phone: str = ""                   # the location's telephone number and website, as the source writes them
+    website: str = ""
+    provider_phone: str = ""
+    provider_website: str = ""
 
 
 class Linker:
@@ -185,6 +190,8 @@ class Linker:
                 self.report.note(f"{where}: ICB code {record.icb_gss!r} is not one caregraph knows; not linked")
         if record.ods_code:
             add(loc, P_ODS, text(record.ods_code))
+        self.contact(where, loc, record.phone, record.website)
+        self.contact(where, provider, record.provider_phone, record.provider_website)
         if record.manager is not None and record.manager.strip():
             self.post(ids.registered_manager(loc.value), "registered-manager", provider, record.manager)
         if record.nominated_individual:
@@ -205,6 +212,21 @@ class Linker:
             add(prov, P_LABEL, text(name.strip()))
             self._providers_named.add(provider_id)
         return prov
+
+    def contact(self, where: str, subject: ox.NamedNode, phone: str, website: str) -> None:
+        """A record's telephone number (as a tel: IRI) and website; one that cannot be read is left out."""
+        if phone.strip():
+            tel = contacts.phone_iri(phone)
+            if tel:
+                self.staging.add(subject, P_PHONE, node(tel))
+            else:
+                self.report.note(f"{where}: {phone.strip()!r} is not a UK telephone number; left out")
+        if website.strip():
+            site = contacts.website_iri(website)
+            if site:
+                self.staging.add(subject, P_HOMEPAGE, node(site))
+            else:
+                self.report.note(f"{where}: {website.strip()!r} is not a website address; left out")
 
     def post(self, post_iri: str, role: str, provider: ox.NamedNode, holder: str) -> None:
         """The post (registered manager, nominated individual); the person's name only with --with-names."""
