@@ -19,7 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from caregraph.api.app import create_app
-from caregraph.api.limits import LimitedH11Protocol
+from caregraph.api.limits import LimitedHTTPProtocol
 from caregraph.api.settings import Settings
 from caregraph.build import BuildError, open_store
 from caregraph.store import StoreUnavailable
@@ -28,7 +28,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 HTTP_PROTOCOL = "caregraph.api.server:NoDelayHTTPProtocol"
 
 
-class NoDelayHTTPProtocol(LimitedH11Protocol):
+class NoDelayHTTPProtocol(LimitedHTTPProtocol):
     """uvicorn's HTTP/1.1 protocol, with limits.py's limits, and Nagle's algorithm off on every connection.
 
     With --workers N uvicorn binds the listening socket itself with protocol number 0, and
