@@ -8,7 +8,8 @@ the engine caregraph embeds, answering SPARQL with nothing in front of it) on th
 on disk, and rdflib-endpoint (FastAPI + rdflib) on the same triples, and drives them with wrk
 on loopback (2 threads, 10 connections, bounded in time). Prints p50 and p99 latency and
 requests/s, medians of several runs, the ratios to rdflib-endpoint and caregraph's share of
-the engine's rate.
+the engine's rate, for `caregraph serve` as it starts by default (one serving process) and
+with `--workers 2` (a serving process per core, as the engine's threads use both cores).
 
 Scenarios: `/responsible` for one question and for the 56 competency questions in turn,
 `/actors/{id}` for every actor in turn, and a SPARQL lookup of one location's triples, either
@@ -71,6 +72,7 @@ PAUSE_MS = 18  # per connection after each answer: 10 connections make about 500
 QUESTION = "my mum's care home is unsafe, who do I tell?"
 
 OURS, UNCACHED, PEER, ENGINE = "caregraph", "caregraph, caches off", "rdflib-endpoint", "Oxigraph server"
+OURS2 = "caregraph --workers 2"  # one serving process per core, as the engine's threads use both
 ENGINE_QUERY = "/query"  # where Oxigraph's server answers SPARQL queries
 RDFLIB_ENDPOINT = """
 import sys, rdflib, uvicorn
@@ -264,7 +266,16 @@ def main() -> int:
     actor_ids = sorted(a.id for a in directory(store) if a.iri.startswith(ACTOR))
     del store
     questions = [q["question"] for q in json.loads((ROOT / "tests" / "fixtures" / "competency.json").read_text())]
-    serve = [sys.executable, "-m", "caregraph.cli", "--store", str(path), "serve", "--port", "{port}"]
+    def serve(store: Path, *more: str) -> list[str]:
+        return [sys.executable, "-m", "caregraph.cli", "--store", str(store), "serve", "--port", "{port}", *more]
+
+    def copy(name: str) -> Path:
+        """A copy of the store for one more caregraph server: each takes the store's lock while it starts."""
+        target = OUT / "copies" / name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(path, target, ignore=shutil.ignore_patterns("LOCK", "*.lock"))
+        return target
+
     fixed_lookup = "/sparql?query=" + urllib.parse.quote(LOOKUP.format(LOCATION.format(FIXED_LOCATION)))
     responsible = "/responsible?q=" + urllib.parse.quote(QUESTION)
     scripts = {
@@ -288,20 +299,22 @@ def main() -> int:
     started: list[Server] = []
     try:
         started.append(Server(PEER, [sys.executable, str(script), str(union), "{port}"], wait=900))
-        started.append(Server(OURS, serve))
+        started.append(Server(OURS, serve(path)))
+        started.append(Server(OURS2, serve(copy("two-processes"), "--workers", "2")))
         if not args.sparql_only:
-            started.append(Server(UNCACHED, serve, {"CAREGRAPH_ANSWER_CACHE": "0", "CAREGRAPH_SPARQL_CACHE": "0"}))
+            started.append(Server(UNCACHED, serve(copy("uncached")),
+                                  {"CAREGRAPH_ANSWER_CACHE": "0", "CAREGRAPH_SPARQL_CACHE": "0"}))
         # Last: caregraph writes to the store while it starts, and a read-only reader must not be open then.
         started.append(Server(ENGINE, [oxigraph, "serve-read-only", "--location", str(path), "--union-default-graph",
                                        "--bind", "127.0.0.1:{port}"], endpoint=ENGINE_QUERY))
         servers = {s.name: s.url for s in started}
         if args.sparql_only:
-            plan = [(label, name) for name in ("sparql_varied", "sparql_fixed") for label in (OURS, ENGINE, PEER)]
+            plan = [(label, name) for name in ("sparql_varied", "sparql_fixed") for label in (OURS, OURS2, ENGINE, PEER)]
         else:
             plan = [(OURS, name) for name in scripts if isinstance(name, str)] + \
                    [(UNCACHED, name) for name in ("responsible_varied", "actor_varied", "sparql_fixed",
                                                   "sparql_fixed@500")] + \
-                   [(ENGINE, name) for name in ("sparql_varied", "sparql_fixed")] + \
+                   [(label, name) for label in (OURS2, ENGINE) for name in ("sparql_varied", "sparql_fixed")] + \
                    [(PEER, name) for name in ("sparql_fixed", "sparql_varied", "sparql_fixed@500")]
         results = measure(servers, plan, scripts, args.runs, args.duration)
     finally:
@@ -322,9 +335,10 @@ def main() -> int:
         mine, theirs = results[(label, name)], results[(PEER, name)]
         print(f"{name} ({label}): throughput {mine['rps'] / theirs['rps']:.1f}x rdflib-endpoint's (aim >= 5x); "
               f"p50 {mine['p50']:.2f} ms vs {theirs['p50']:.2f} ms")
-    for name in ("sparql_varied", "sparql_fixed"):
-        mine, engine = results[(OURS, name)], results[(ENGINE, name)]
-        print(f"{name}: caregraph's /sparql answers {mine['rps'] / engine['rps']:.0%} of Oxigraph server's rate "
+    for label, name in ((OURS, "sparql_varied"), (OURS2, "sparql_varied"), (OURS, "sparql_fixed"),
+                        (OURS2, "sparql_fixed")):
+        mine, engine = results[(label, name)], results[(ENGINE, name)]
+        print(f"{name} ({label}): /sparql answers {mine['rps'] / engine['rps']:.0%} of Oxigraph server's rate "
               f"(aim >= 40% varied); {mine['rps']:.0f} vs {engine['rps']:.0f} req/s, "
               f"p50 {mine['p50']:.2f} vs {engine['p50']:.2f} ms, p99 {mine['p99']:.2f} vs {engine['p99']:.2f} ms")
     for label, name in ((OURS, "responsible@500"), (OURS, "responsible_fixed"), (OURS, "responsible_varied"),
