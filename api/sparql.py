@@ -89,13 +89,18 @@ def _error(status: int, message: str, request: Request) -> PlainTextResponse:
 def base_iri(scope: Scope) -> str:
     """The endpoint's own URL, as the client addressed it: the base IRI of its queries and updates."""
     host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
-    candidate = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
+    server = tuple(scope.get("server") or ("localhost", None))
+    return _base_iri(scope.get("scheme", "http"), host, scope["path"], server)
+
+
+@functools.lru_cache(maxsize=64)  # a server is addressed by a few names: each is checked once
+def _base_iri(scheme: str, host: str, path: str, server: tuple) -> str:
+    candidate = f"{scheme}://{host}{path}"
     try:
         ox.NamedNode(candidate)
     except ValueError:  # a Host header that is no host: fall back to the address that was reached
-        server = scope.get("server") or ("localhost", None)
         port = f":{server[1]}" if server[1] else ""
-        candidate = f"{scope.get('scheme', 'http')}://{server[0]}{port}{scope['path']}"
+        candidate = f"{scheme}://{server[0]}{port}{path}"
     return candidate
 
 

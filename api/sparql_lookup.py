@@ -16,6 +16,7 @@ comment cannot make another query look like a lookup.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 
@@ -78,23 +79,25 @@ _SERIALIZERS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat
                 "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
 
 
+@functools.lru_cache(maxsize=256)  # clients send few distinct Accept headers, each parsed once
+def _format(kind: str, accept: str | None) -> str | None:
+    chosen = negotiation.choose(accept, list(OFFERS[kind]))
+    return None if chosen is None else OFFERS[kind][chosen]
+
+
 def answer(store: ox.Store, query: str, accept: str | None, dataset: dict, base_iri: str | None,
            result_limit: int) -> tuple[str, bytes] | None:
-    """The media type and body of a lookup's complete result, or None when a worker must
-    answer it: not a lookup, an error to report, no format for the Accept header, or a result
-    too long or too slow to write here."""
-    if not is_lookup(query):
-        return None
+    """The media type and body of the complete result of a query `is_lookup` accepted, or None
+    when a worker must answer it: an error to report, no format for the Accept header, or a
+    result too long or too slow to write here."""
     deadline = time.monotonic() + INLINE_SECONDS
     try:
         result = store.query(query, base_iri=base_iri, **dataset)
     except (SyntaxError, OSError, ValueError, TypeError):
         return None  # the worker reports it, with the same message as for any other query
-    kind = "boolean" if isinstance(result, ox.QueryBoolean) else "results"
-    chosen = negotiation.choose(accept, list(OFFERS[kind]))
-    if chosen is None:
+    fmt = _format("boolean" if isinstance(result, ox.QueryBoolean) else "results", accept)
+    if fmt is None:
         return None
-    fmt = OFFERS[kind][chosen]
     output = _BoundedOutput(min(INLINE_BYTES, result_limit), deadline)
     try:
         result.serialize(output, _SERIALIZERS[fmt])

@@ -309,7 +309,8 @@ def main() -> int:
                                        "--bind", "127.0.0.1:{port}"], endpoint=ENGINE_QUERY))
         servers = {s.name: s.url for s in started}
         if args.sparql_only:
-            plan = [(label, name) for name in ("sparql_varied", "sparql_fixed") for label in (OURS, OURS2, ENGINE, PEER)]
+            plan = [(label, name) for name in ("sparql_varied", "sparql_fixed")
+                    for label in (OURS, OURS2, ENGINE, PEER)]
         else:
             plan = [(OURS, name) for name in scripts if isinstance(name, str)] + \
                    [(UNCACHED, name) for name in ("responsible_varied", "actor_varied", "sparql_fixed",
