@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from caregraph import __version__, warmup
 from caregraph.actors import AmbiguousActor, UnknownActor
@@ -56,6 +58,28 @@ def _errors(app: FastAPI) -> None:
         return JSONResponse({"detail": sparql.public(f"the store could not answer: {exc}")}, status_code=502)
 
 
+CORS = {"allow_origins": ["*"], "allow_methods": ["GET", "HEAD"], "allow_headers": ["Accept", "Content-Type"],
+        "expose_headers": ["Link"]}
+
+
+class Service(FastAPI):
+    """The application: SPARQL queries at /sparql are taken before FastAPI's middleware stack
+    (sparql.QueryEndpoint, the server's hottest path), with the same CORS headers and body
+    limit as every other request; everything else goes through the stack."""
+
+    sparql_front: ASGIApp  # a GET without Origin: nothing to add
+    sparql_guarded: ASGIApp  # CORS and the body limit around the same endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/sparql":
+            if scope["method"] == "GET" and not any(k == b"origin" for k, _ in scope["headers"]):
+                await self.sparql_front(scope, receive, send)
+            else:
+                await self.sparql_guarded(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAPI:
     """The caregraph HTTP application over `store` (built and ready)."""
     settings = settings or Settings()
@@ -77,7 +101,7 @@ def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAP
         finally:
             await pool.stop()
 
-    app = FastAPI(title="caregraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+    app = Service(title="caregraph", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)  # /docs is pages.docs_page: no CDN scripts
     app.state.store = store
     app.state.settings = settings
@@ -85,11 +109,11 @@ def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAP
     app.state.answers = AnswerCache(settings.answer_cache)
     app.state.results = sparql.ResultCache(settings.sparql_cache)
     app.state.update_lock = asyncio.Lock()
-    # Added first, so it runs inside CORS: answered queries still carry the CORS headers.
-    app.add_middleware(sparql.QueryEndpoint, service=app)
     app.add_middleware(BodyLimit, limit=settings.upload_limit)  # outside every reader of a body
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],
-                       allow_headers=["Accept", "Content-Type"], expose_headers=["Link"])
+    app.add_middleware(CORSMiddleware, **CORS)
+    # What the endpoint does not answer itself (the service description, updates) goes through the stack.
+    app.sparql_front = sparql.QueryEndpoint(functools.partial(FastAPI.__call__, app), service=app)
+    app.sparql_guarded = CORSMiddleware(BodyLimit(app.sparql_front, limit=settings.upload_limit), **CORS)
     _errors(app)
 
     @app.get("/health", tags=["service"], summary="For load balancers: \"ok\" (200) only when a query can be "

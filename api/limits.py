@@ -4,7 +4,7 @@
   before any of it is read; a body without a length (chunked) is counted as it arrives and
   refused the moment it passes the limit. The 413 closes the connection, so the server
   never reads the rest.
-- `LimitedH11Protocol` (uvicorn's HTTP/1.1 protocol): a request line longer than
+- `LimitedHTTPProtocol` (uvicorn's HTTP/1.1 protocol on httptools): a request line longer than
   `URL_LIMIT` gets 414 and a request head longer than `HEAD_LIMIT` gets 431, answered while
   the client is still sending rather than by resetting the connection.
 """
@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import asyncio
 
-import h11
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 URL_LIMIT = 64 * 1024  # bytes of request line (method, URL, version): long queries go by POST
 HEAD_LIMIT = URL_LIMIT + 64 * 1024  # bytes of request line and headers together
@@ -76,33 +75,58 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class LimitedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with limits on the request head that answer instead of resetting."""
+class LimitedHTTPProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol (httptools' C parser) with limits on the request head that
+    answer instead of resetting."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        # h11's own limit (16 KiB of an incomplete head) would refuse long URLs by chance of how they arrive.
-        self.conn = h11.Connection(h11.SERVER, max_incomplete_event_size=HEAD_LIMIT + 1)
-        self._head = bytearray()
+        self._in_head = True  # the bytes arriving belong to a request head
+        self._arrived = 0  # bytes received since this head began (not counting the chunk it began in)
+        self._parsed = 0  # bytes of this head the parser has handed over (URL and headers)
         self._refused = False
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # a refused client still sending: its bytes are dropped until the connection closes
-        if self.conn.their_state is h11.IDLE:  # these bytes start (or continue) a request head
-            self._head += data[:HEAD_LIMIT + 1 - len(self._head)]
-            line_end = self._head.find(b"\n")
-            if line_end > URL_LIMIT or (line_end == -1 and len(self._head) > URL_LIMIT):
-                self._refuse(414, "URI Too Long", f"the request line is longer than this server's limit of "
-                                                  f"{URL_LIMIT} bytes: send a long SPARQL query by POST")
-                return
-            if len(self._head) > HEAD_LIMIT and b"\r\n\r\n" not in self._head and b"\n\n" not in self._head:
-                self._refuse(431, "Request Header Fields Too Large",
-                             f"the request headers are longer than this server's limit of {HEAD_LIMIT} bytes")
-                return
-        super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:
-            self._head.clear()
+        if self._in_head:
+            self._arrived += len(data)
+        try:
+            super().data_received(data)  # a refusal in a parser callback ends as a parser error there
+            # A head still incomplete after all of these bytes: everything since it began is head.
+            if self._in_head and self._arrived > HEAD_LIMIT:
+                self._too_long_head()
+        except _Refused:
+            pass
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head, self._arrived, self._parsed = True, 0, 0
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        self._parsed += len(url)
+        if len(self.url) > URL_LIMIT:
+            self._refuse(414, "URI Too Long", f"the request line is longer than this server's limit of "
+                                              f"{URL_LIMIT} bytes: send a long SPARQL query by POST")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._parsed += len(name) + len(value) + 4
+        if self._parsed > HEAD_LIMIT:
+            self._too_long_head()
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def _too_long_head(self) -> None:
+        self._refuse(431, "Request Header Fields Too Large",
+                     f"the request headers are longer than this server's limit of {HEAD_LIMIT} bytes")
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._refused:  # the parser's error after a refusal: the answer is already on its way
+            super().send_400_response(msg)
 
     def _refuse(self, status: int, reason: str, message: str) -> None:
         self._refused = True
@@ -114,3 +138,8 @@ class LimitedH11Protocol(H11Protocol):
         # Closing now would reset the connection under a client still sending, and it would never
         # read the answer: close once it has had time to.
         asyncio.get_running_loop().call_later(LINGER, self.transport.close)
+        raise _Refused  # stops the parser (from its callbacks); the rest of the request is dropped
+
+
+class _Refused(Exception):
+    """Raised from a parser callback to stop parsing a refused request."""

@@ -25,11 +25,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from caregraph.api import negotiation, sparql_guard, sparql_update
+from caregraph.api import negotiation, sparql_guard, sparql_lookup, sparql_update
 from caregraph.api.sparql_tokens import tokens
 from caregraph.api.sparql_output import GRAPH_FORMATS, OFFERS, RDF_FORMATS, RESULT_FORMATS
 from caregraph.api.settings import Settings
-from caregraph.api.sparql_workers import Execution, Job, QueryFailed
+from caregraph.api.sparql_workers import Execution, Job, QueryFailed, dataset
 from caregraph.store import StoreError
 
 log = logging.getLogger("caregraph.api")
@@ -89,13 +89,18 @@ def _error(status: int, message: str, request: Request) -> PlainTextResponse:
 def base_iri(scope: Scope) -> str:
     """The endpoint's own URL, as the client addressed it: the base IRI of its queries and updates."""
     host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
-    candidate = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"
+    server = tuple(scope.get("server") or ("localhost", None))
+    return _base_iri(scope.get("scheme", "http"), host, scope["path"], server)
+
+
+@functools.lru_cache(maxsize=64)  # a server is addressed by a few names: each is checked once
+def _base_iri(scheme: str, host: str, path: str, server: tuple) -> str:
+    candidate = f"{scheme}://{host}{path}"
     try:
         ox.NamedNode(candidate)
     except ValueError:  # a Host header that is no host: fall back to the address that was reached
-        server = scope.get("server") or ("localhost", None)
         port = f":{server[1]}" if server[1] else ""
-        candidate = f"{scope.get('scheme', 'http')}://{server[0]}{port}{scope['path']}"
+        candidate = f"{scheme}://{server[0]}{port}{path}"
     return candidate
 
 
@@ -179,10 +184,11 @@ class ResultCache:
 
 
 class QueryEndpoint:
-    """ASGI middleware that answers SPARQL queries at /sparql (GET ?query=, POST a form with
-    `query`, POST application/sparql-query) without routing, Request or Response objects: the
-    server's hottest path. Everything else at /sparql (the service description, updates,
-    errors about the request itself) passes on to the routes below."""
+    """ASGI app that answers SPARQL queries at /sparql (GET ?query=, POST a form with `query`,
+    POST application/sparql-query) without routing, Request or Response objects: the server's
+    hottest path. Lookups are answered in this process (sparql_lookup.py), other queries by a
+    worker. Everything else at /sparql (the service description, updates, errors about the
+    request itself) passes on to `app`, the routes."""
 
     def __init__(self, app: ASGIApp, service: FastAPI) -> None:
         self.app, self.service = app, service
@@ -226,19 +232,29 @@ class QueryEndpoint:
                         query = body.decode("utf-8")
                     except UnicodeDecodeError as exc:
                         raise QueryFailed(400, f"the body is not UTF-8: {exc}") from None
-            words = _words(query)
+            lookup = sparql_lookup.is_lookup(query)  # a lookup has no function calls, volatile or not
             accept = headers.get("accept")
             base = base_iri(scope)
             key = None
-            if self.results.budget and not words & VOLATILE:
-                key = (self.service.state.store.generation, query, accept, tuple(default_graphs), tuple(named_graphs),
-                       base)
+            state = self.service.state
+            if self.results.budget and (lookup or not _words(query) & VOLATILE):
+                key = (state.store.generation, query, accept, tuple(default_graphs), tuple(named_graphs), base)
                 hit = self.results.get(key)
                 if hit is not None:
                     await self._whole(send, *hit)
                     return
-            execution = await self.service.state.pool.execute(
-                make_job(query, accept, default_graphs, named_graphs, base, self.service.state.settings.federation))
+            if lookup and state.pool.accepting:  # while an update is applied, queries wait for it
+                answered = sparql_lookup.answer(
+                    state.store.raw, query, accept, dataset(_graphs("default-graph-uri", default_graphs),
+                                                            _graphs("named-graph-uri", named_graphs)),
+                    base, state.settings.result_limit)
+                if answered is not None:
+                    if key is not None:
+                        self.results.put(key, *answered)
+                    await self._whole(send, *answered)
+                    return
+            execution = await state.pool.execute(
+                make_job(query, accept, default_graphs, named_graphs, base, state.settings.federation))
         except QueryFailed as exc:
             await self._plain(send, exc.status, exc.message)
             return

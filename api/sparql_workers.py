@@ -82,20 +82,22 @@ def _pick(kind: str, accept: str | None) -> str | None:
     return offers[chosen] if chosen else None
 
 
-def _dataset(job: dict) -> dict:
-    if not job["default_graphs"] and not job["named_graphs"]:
+def dataset(default_graphs: list[str], named_graphs: list[str]) -> dict:
+    """pyoxigraph's query arguments for the protocol's dataset parameters."""
+    if not default_graphs and not named_graphs:
         # caregraph keeps every source in its own named graph; the default graph is their union.
         return {"use_default_graph_as_union": True}
     # The protocol's dataset parameters name the graphs exactly: unnamed parts are empty.
-    return {"default_graph": [ox.NamedNode(g) for g in job["default_graphs"]] or ox.DefaultGraph(),
-            "named_graphs": [ox.NamedNode(g) for g in job["named_graphs"]]}
+    return {"default_graph": [ox.NamedNode(g) for g in default_graphs] or ox.DefaultGraph(),
+            "named_graphs": [ox.NamedNode(g) for g in named_graphs]}
 
 
 def _run_job(store: ox.Store, job: dict, out: int) -> None:
     started = time.monotonic()
     deadline = started + job["budget"]
     try:
-        result = store.query(job["query"], base_iri=job.get("base_iri"), **_dataset(job))
+        result = store.query(job["query"], base_iri=job.get("base_iri"),
+                             **dataset(job["default_graphs"], job["named_graphs"]))
     except SyntaxError as exc:
         _send(out, b"X", json.dumps({"status": 400, "message": f"malformed SPARQL query: {exc}"}).encode())
         return
@@ -244,6 +246,11 @@ class SparqlPool:
         self._open.clear()
         for worker in list(self._workers):
             self._kill(worker)
+
+    @property
+    def accepting(self) -> bool:
+        """False while an update is being applied (queries wait for it)."""
+        return self._open.is_set()
 
     @property
     def workers(self) -> int:

@@ -1,10 +1,15 @@
-"""HTTP load benchmark: caregraph's server on an England-scale graph against rdflib-endpoint.
+"""HTTP load benchmark: caregraph's server on an England-scale graph against rdflib-endpoint,
+with Oxigraph's own server as the limit.
 
 Builds (once) an on-disk store of the curated knowledge plus generated linked records
 (generate.py: 153 councils, 42 ICBs, 30,000 providers, 50,000 locations), starts
-`caregraph serve` on it and rdflib-endpoint (FastAPI + rdflib) on the same triples, and
-drives both with wrk on loopback (2 threads, 10 connections, bounded in time). Prints p50 and
-p99 latency and requests/s, medians of several runs, and the ratios to rdflib-endpoint.
+`caregraph serve` on it, Oxigraph's server (`oxigraph serve-read-only --union-default-graph`,
+the engine caregraph embeds, answering SPARQL with nothing in front of it) on the same store
+on disk, and rdflib-endpoint (FastAPI + rdflib) on the same triples, and drives them with wrk
+on loopback (2 threads, 10 connections, bounded in time). Prints p50 and p99 latency and
+requests/s, medians of several runs, the ratios to rdflib-endpoint and caregraph's share of
+the engine's rate, for `caregraph serve` as it starts by default (one serving process) and
+with `--workers 2` (a serving process per core, as the engine's threads use both cores).
 
 Scenarios: `/responsible` for one question and for the 56 competency questions in turn,
 `/actors/{id}` for every actor in turn, and a SPARQL lookup of one location's triples, either
@@ -18,13 +23,15 @@ other nine connections. In the `@500` scenarios each connection pauses 18 ms aft
 answer, about 500 requests/s in all (the load the aim names; the rate reached is printed),
 which gives the latency a client sees at that load.
 
-    python bench/http/run.py [--runs 3] [--duration 8]
+    python bench/http/run.py [--runs 2] [--duration 8] [--sparql-only]
 
-Tools, on Debian and into the Python environment caregraph is installed in (rdflib-endpoint
-is the baseline only, never a dependency of caregraph):
+`--sparql-only` runs just the SPARQL lookups (caregraph, Oxigraph server, rdflib-endpoint).
+
+Tools, on Debian and into the Python environment caregraph is installed in (the `bench`
+extra holds the other two; neither is a dependency of caregraph):
 
     apt-get install wrk
-    pip install rdflib-endpoint
+    pip install -e '.[bench]'    # oxigraph (the server) and rdflib-endpoint
 """
 
 from __future__ import annotations
@@ -64,7 +71,9 @@ FIXED_LOCATION = 200012345
 PAUSE_MS = 18  # per connection after each answer: 10 connections make about 500 requests/s
 QUESTION = "my mum's care home is unsafe, who do I tell?"
 
-OURS, UNCACHED, PEER = "caregraph", "caregraph, caches off", "rdflib-endpoint"
+OURS, UNCACHED, PEER, ENGINE = "caregraph", "caregraph, caches off", "rdflib-endpoint", "Oxigraph server"
+OURS2 = "caregraph --workers 2"  # one serving process per core, as the engine's threads use both
+ENGINE_QUERY = "/query"  # where Oxigraph's server answers SPARQL queries
 RDFLIB_ENDPOINT = """
 import sys, rdflib, uvicorn
 from rdflib_endpoint import SparqlEndpoint
@@ -93,7 +102,7 @@ end
 """
 
 
-def lua_random_lookup() -> str:
+def lua_random_lookup(endpoint: str = "/sparql") -> str:
     """A random location each time, and the thread's and request's numbers in a comment, so
     that no query text repeats."""
     return URLENCODE + f"""
@@ -110,7 +119,7 @@ request = function()
   n = n + 1
   local q = string.format({json.dumps(LOOKUP.format(LOCATION.format("%d")) + " # request %d.%d")},
                           math.random(200000001, 200050000), tid, n)
-  return wrk.format("GET", "/sparql?query=" .. urlencode(q), {{["Accept"] = "application/sparql-results+json"}})
+  return wrk.format("GET", "{endpoint}?query=" .. urlencode(q), {{["Accept"] = "application/sparql-results+json"}})
 end
 """
 
@@ -153,7 +162,8 @@ def prepare() -> tuple[Path, Path, int]:
 
 
 class Server:
-    def __init__(self, name: str, args: list[str], env: dict[str, str] | None = None, wait: float = 300) -> None:
+    def __init__(self, name: str, args: list[str], env: dict[str, str] | None = None, wait: float = 300,
+                 endpoint: str = "/sparql") -> None:
         self.name = name
         self.port = free_port()
         environment = {k: v for k, v in os.environ.items() if not k.startswith("CAREGRAPH_")}
@@ -167,7 +177,7 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {self.process.returncode}")
             try:
-                httpx.get(self.url + "/sparql", params={"query": "ASK {}"}, timeout=2)
+                httpx.get(self.url + endpoint, params={"query": "ASK {}"}, timeout=2)
                 return
             except httpx.TransportError:
                 time.sleep(0.5)
@@ -217,28 +227,38 @@ def wait_for_quiet(limit: float = 1.0, patience: int = 600) -> None:
         time.sleep(10)
 
 
-def measure(servers: dict[str, str], plan: list[tuple[str, str]], scripts: dict[str, str], runs: int,
+def measure(servers: dict[str, str], plan: list[tuple[str, str]], scripts: dict, runs: int,
             duration: int) -> dict[tuple[str, str], dict[str, float]]:
     """Medians over `runs` rounds; each round runs every (server, scenario) once, interleaved, so
-    background load on the machine falls on every server alike."""
+    background load on the machine falls on every server alike. A script keyed by (server,
+    scenario) stands in for the scenario's own for that server."""
+    def script(label: str, name: str) -> str:
+        return scripts.get((label, name), scripts.get(name))
+
     for label, name in plan:
         # Warm-up, not counted: fills indexes, the operating system's file cache and answer caches.
-        wrk(servers[label], scripts[name], name, max(2, duration // 2))
+        wrk(servers[label], script(label, name), name, max(2, duration // 2))
     samples: dict[tuple[str, str], list[dict[str, float]]] = {key: [] for key in plan}
     for _ in range(runs):
         for label, name in plan:
-            samples[(label, name)].append(wrk(servers[label], scripts[name], name, duration))
+            samples[(label, name)].append(wrk(servers[label], script(label, name), name, duration))
             print(f"  {label:24} {name:20} {samples[(label, name)][-1]}", flush=True)
     return {key: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for key, rs in samples.items()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    parser.add_argument("--sparql-only", action="store_true",
+                        help="only the SPARQL lookups, on caregraph, Oxigraph server and rdflib-endpoint")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is missing: apt-get install wrk", file=sys.stderr)
+        return 2
+    oxigraph = shutil.which("oxigraph") or shutil.which("oxigraph", path=str(Path(sys.executable).parent))
+    if not oxigraph:
+        print("Oxigraph's server is missing: pip install oxigraph (or pip install -e '.[bench]')", file=sys.stderr)
         return 2
     path, union, quads = prepare()
     print(f"England-scale store: {quads} quads at {path.relative_to(ROOT)}", flush=True)
@@ -246,7 +266,16 @@ def main() -> int:
     actor_ids = sorted(a.id for a in directory(store) if a.iri.startswith(ACTOR))
     del store
     questions = [q["question"] for q in json.loads((ROOT / "tests" / "fixtures" / "competency.json").read_text())]
-    serve = [sys.executable, "-m", "caregraph.cli", "--store", str(path), "serve", "--port", "{port}"]
+    def serve(store: Path, *more: str) -> list[str]:
+        return [sys.executable, "-m", "caregraph.cli", "--store", str(store), "serve", "--port", "{port}", *more]
+
+    def copy(name: str) -> Path:
+        """A copy of the store for one more caregraph server: each takes the store's lock while it starts."""
+        target = OUT / "copies" / name
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(path, target, ignore=shutil.ignore_patterns("LOCK", "*.lock"))
+        return target
+
     fixed_lookup = "/sparql?query=" + urllib.parse.quote(LOOKUP.format(LOCATION.format(FIXED_LOCATION)))
     responsible = "/responsible?q=" + urllib.parse.quote(QUESTION)
     scripts = {
@@ -258,6 +287,9 @@ def main() -> int:
         "responsible@500": lua_fixed(responsible, "application/json", PAUSE_MS),
         "actor@500": lua_fixed("/actors/cqc", "application/json", PAUSE_MS),
         "sparql_fixed@500": lua_fixed(fixed_lookup, "application/sparql-results+json", PAUSE_MS),
+        (ENGINE, "sparql_varied"): lua_random_lookup(ENGINE_QUERY),
+        (ENGINE, "sparql_fixed"): lua_fixed(ENGINE_QUERY + fixed_lookup.removeprefix("/sparql"),
+                                            "application/sparql-results+json"),
     }
     wait_for_quiet()
     load_before = os.getloadavg()
@@ -267,13 +299,24 @@ def main() -> int:
     started: list[Server] = []
     try:
         started.append(Server(PEER, [sys.executable, str(script), str(union), "{port}"], wait=900))
-        started.append(Server(OURS, serve))
-        started.append(Server(UNCACHED, serve, {"CAREGRAPH_ANSWER_CACHE": "0", "CAREGRAPH_SPARQL_CACHE": "0"}))
+        started.append(Server(OURS, serve(path)))
+        started.append(Server(OURS2, serve(copy("two-processes"), "--workers", "2")))
+        if not args.sparql_only:
+            started.append(Server(UNCACHED, serve(copy("uncached")),
+                                  {"CAREGRAPH_ANSWER_CACHE": "0", "CAREGRAPH_SPARQL_CACHE": "0"}))
+        # Last: caregraph writes to the store while it starts, and a read-only reader must not be open then.
+        started.append(Server(ENGINE, [oxigraph, "serve-read-only", "--location", str(path), "--union-default-graph",
+                                       "--bind", "127.0.0.1:{port}"], endpoint=ENGINE_QUERY))
         servers = {s.name: s.url for s in started}
-        plan = [(OURS, name) for name in scripts] + \
-               [(UNCACHED, name) for name in ("responsible_varied", "actor_varied", "sparql_fixed",
-                                              "sparql_fixed@500")] + \
-               [(PEER, name) for name in ("sparql_fixed", "sparql_varied", "sparql_fixed@500")]
+        if args.sparql_only:
+            plan = [(label, name) for name in ("sparql_varied", "sparql_fixed")
+                    for label in (OURS, OURS2, ENGINE, PEER)]
+        else:
+            plan = [(OURS, name) for name in scripts if isinstance(name, str)] + \
+                   [(UNCACHED, name) for name in ("responsible_varied", "actor_varied", "sparql_fixed",
+                                                  "sparql_fixed@500")] + \
+                   [(label, name) for label in (OURS2, ENGINE) for name in ("sparql_varied", "sparql_fixed")] + \
+                   [(PEER, name) for name in ("sparql_fixed", "sparql_varied", "sparql_fixed@500")]
         results = measure(servers, plan, scripts, args.runs, args.duration)
     finally:
         for server in started:
@@ -288,11 +331,21 @@ def main() -> int:
         print(f"{label:24} {name:20} {r['p50']:8.2f} {r['p99']:8.2f} {r['rps']:9.0f} {r['errors']:7.0f}")
     print()
     for label, name in ((OURS, "sparql_fixed"), (UNCACHED, "sparql_fixed"), (OURS, "sparql_varied")):
+        if (label, name) not in results:
+            continue
         mine, theirs = results[(label, name)], results[(PEER, name)]
         print(f"{name} ({label}): throughput {mine['rps'] / theirs['rps']:.1f}x rdflib-endpoint's (aim >= 5x); "
               f"p50 {mine['p50']:.2f} ms vs {theirs['p50']:.2f} ms")
+    for label, name in ((OURS, "sparql_varied"), (OURS2, "sparql_varied"), (OURS, "sparql_fixed"),
+                        (OURS2, "sparql_fixed")):
+        mine, engine = results[(label, name)], results[(ENGINE, name)]
+        print(f"{name} ({label}): /sparql answers {mine['rps'] / engine['rps']:.0%} of Oxigraph server's rate "
+              f"(aim >= 40% varied); {mine['rps']:.0f} vs {engine['rps']:.0f} req/s, "
+              f"p50 {mine['p50']:.2f} vs {engine['p50']:.2f} ms, p99 {mine['p99']:.2f} vs {engine['p99']:.2f} ms")
     for label, name in ((OURS, "responsible@500"), (OURS, "responsible_fixed"), (OURS, "responsible_varied"),
                         (UNCACHED, "responsible_varied")):
+        if (label, name) not in results:
+            continue
         r = results[(label, name)]
         print(f"/responsible {name} ({label}): p50 {r['p50']:.2f} ms, {r['rps']:.0f} req/s "
               f"(aim p50 < 5 ms, >= 500 req/s)")
