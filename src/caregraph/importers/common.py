@@ -1,11 +1,11 @@
-"""What every import shares: reading a source file row by row with line numbers, a progress
-bar on stderr, the report of rows read, linked and skipped (each skip with its line and
-reason), provenance, and committing the new graph to the store in one transaction.
+"""What every import shares: reading a source file row by row with line numbers, progress on
+stderr, the report of rows read, linked and skipped (each skip with its line and reason),
+provenance, and committing the new graph to the store all at once.
 
-An import never writes to the store while it reads: triples go to a scratch store in
-memory, and only when the whole source has been read does one transaction make the
-import's named graph equal to them. A broken or interrupted file therefore leaves the
-previous import exactly as it was.
+An import never writes to the store while it reads: triples are staged in memory, and only
+when the whole source has been read are they written, so that the store shows all of them or
+none, whenever the process stops (see `commit`). A broken or interrupted file therefore
+leaves the previous import exactly as it was.
 """
 
 from __future__ import annotations
@@ -100,44 +100,52 @@ class ImportReport:
 
 
 class Progress:
-    """A progress bar on stderr: redrawn in place on a terminal, at each quarter otherwise (logs)."""
+    """Progress on stderr. On a terminal, a tqdm bar redrawn in place with the rate and the time
+    left; otherwise (a log) one line at each quarter, so a log is not filled with redraws."""
 
-    def __init__(self, total: int, label: str, stream: IO[str] | None = None, unit: str = "bytes") -> None:
-        self.total, self.label, self.unit = max(total, 1), label, unit
+    def __init__(self, total: int, label: str, stream: IO[str] | None = None) -> None:
+        self.total, self.label = max(total, 1), label
         self.stream = stream if stream is not None else sys.stderr
         self.done = 0
-        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self._last_draw = 0.0
-        self._last_quarter = -1
+        self._started = time.monotonic()
+        self._last_quarter = 0
+        self._bar = None
+        if getattr(self.stream, "isatty", lambda: False)():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.total, desc=label, file=self.stream, unit="B", unit_scale=True,
+                             mininterval=0.1, dynamic_ncols=True)
 
     def advance(self, amount: int) -> None:
         self.done += amount
-        now = time.monotonic()
+        if self._bar is not None:
+            self._bar.update(amount)
+            return
         quarter = min(4, self.done * 4 // self.total)
-        if self._tty and now - self._last_draw >= 0.1:
-            self._draw("\r")
-            self._last_draw = now
-        elif not self._tty and quarter > self._last_quarter:
+        if quarter > self._last_quarter:
             self._last_quarter = quarter
-            self._draw("", "\n")
+            self._line()
 
     def stop(self) -> None:
         """End the bar's line without claiming it finished (the import failed)."""
-        if self._tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
 
     def close(self) -> None:
-        if self._tty:
-            self._draw("\r", "\n")
+        if self._bar is not None:
+            self._bar.update(self.total - self._bar.n)
+            self._bar.close()
         elif self._last_quarter < 4:
-            self.done = self.total
-            self._draw("", "\n")
+            self.done, self._last_quarter = self.total, 4
+            self._line()
 
-    def _draw(self, start: str, end: str = "") -> None:
+    def _line(self) -> None:
         share = min(1.0, self.done / self.total)
-        bar = "#" * int(share * 30)
-        self.stream.write(f"{start}{self.label} [{bar:<30}] {share:4.0%}{end}")
+        seconds = time.monotonic() - self._started
+        rate = self.done / seconds if seconds > 0 else 0.0
+        left = f", {(self.total - self.done) / rate:.0f} s left" if 0 < share < 1 and rate else ""
+        self.stream.write(f"{self.label}: {share:.0%} of {self.total / 1e6:.1f} MB read "
+                          f"({rate / 1e6:.1f} MB/s{left})\n")
         self.stream.flush()
 
 
