@@ -21,7 +21,7 @@ import pytest
 from caregraph.build import open_store
 from caregraph.cli import main
 from caregraph.importers.run import STOP_AT
-from caregraph.store import LOADING_GRAPH
+from caregraph.store import LOADING_GRAPH, UNFINISHED, OxigraphStore, StoreError, StoreUnavailable
 
 REGISTERS = Path(__file__).resolve().parent / "fixtures" / "registers"
 DIRECTORY_2026 = REGISTERS / "16_September_2026_CQC_directory.csv"
@@ -29,6 +29,7 @@ HEADER = ("Name,Also known as,Address,Postcode,Phone number,Service's website (i
           "Date of latest check,Specialisms/services,Provider name,Local authority,Region,Location URL,"
           "CQC Location ID (for office use only),CQC Provider ID (for office use only)\n")
 COUNCILS = ("Leeds", "Oldham", "Bath and North East Somerset", "Cumberland")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 # Aireside Care Home is in the previous import; a re-import of its file leaves it out.
 QUESTION = ["ask", "who do I tell about abuse at this care home", "--location", "Aireside Care Home"]
 LOCATIONS = 6000
@@ -179,3 +180,43 @@ def test_an_import_killed_at_any_moment_of_its_bulk_load_leaves_the_previous_sta
                 f"a kill {writing * share:.2f} s into the load left a part of the import"
             outcomes.append("finished")
     assert outcomes[0] == "previous", outcomes      # a kill early in the load cannot have finished it
+
+
+def _quads(graph: ox.NamedNode, count: int):
+    for n in range(count):
+        yield ox.Quad(ox.NamedNode(f"https://example.org/s{n}"), ox.NamedNode("https://example.org/p"),
+                      ox.Literal(str(n)), graph)
+
+
+def test_a_graph_left_unfinished_is_removed_when_the_store_is_next_opened_for_writing(tmp_path):
+    """What a kill mid-load leaves (the record and more quads than one clean-up step takes) is
+    refused by a read-only open and removed by the next writable one, whatever else is there."""
+    graph, kept = ox.NamedNode("https://example.org/unfinished"), ox.NamedNode("https://example.org/kept")
+    store = OxigraphStore(tmp_path / "store")
+    store.raw.extend(_quads(kept, 10))
+    store.raw.add(ox.Quad(graph, RDF_TYPE, UNFINISHED, ox.NamedNode(LOADING_GRAPH)))
+    store.raw.bulk_extend(_quads(graph, 45_000))
+    store.close()
+    with pytest.raises(StoreUnavailable, match="interrupted"):
+        OxigraphStore(tmp_path / "store", read_only=True)
+    store = OxigraphStore(tmp_path / "store")
+    assert len(store) == 10 and store.graphs() == [kept.value]
+    store.close()
+
+
+def test_a_source_that_fails_during_the_bulk_load_leaves_nothing_behind(tmp_path):
+    store = OxigraphStore(tmp_path / "store")
+    graph = ox.NamedNode("https://example.org/g")
+
+    def failing():
+        yield from _quads(graph, 30_000)
+        raise ValueError("the source broke")
+
+    with pytest.raises(ValueError, match="the source broke"):
+        store.add_graph(graph.value, failing())
+    assert len(store) == 0 and store.graphs() == []
+    store.add_graph(graph.value, _quads(graph, 5))       # and the graph can be loaded again
+    assert len(store) == 5
+    with pytest.raises(StoreError, match="already holds data"):
+        store.add_graph(graph.value, _quads(graph, 5))
+    store.close()
