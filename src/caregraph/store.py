@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import io
+import os
 import shutil
 import threading
 from abc import ABC, abstractmethod
@@ -307,12 +309,13 @@ class OxigraphStore(Store):
         of the store find all of them or none, even if this process is killed meanwhile.
 
         On disk the quads are bulk-loaded: written as sorted files, outside any transaction
-        (seconds and a few hundred megabytes for an England-scale import, against a minute and
-        1.5 GB for one transaction). Two small transactions bracket the load: the first records
-        that `graph` is unfinished, the second, once every quad is in, removes that record. A
-        store opened with the record still there drops the graph's partial content first.
-        `stage`, if given, is called with "marked", "loaded" and "switched" as each step ends.
-        In memory, one transaction writes the quads.
+        (seconds and a few hundred megabytes for an England-scale import, against half a
+        minute and 1.5 GB for one transaction), in one part per core loaded side by side (one
+        bulk load of 560,000 quads keeps to one core). Two small transactions bracket the
+        load: the first records that `graph` is unfinished, the second, once every quad is in,
+        removes that record. A store opened with the record still there drops the graph's
+        partial content first. `stage`, if given, is called with "marked", "loaded" and
+        "switched" as each step ends. In memory, one transaction writes the quads.
         """
         target = ox.NamedNode(graph)
         with self._write_lock:
@@ -320,23 +323,37 @@ class OxigraphStore(Store):
                 raise StoreError(f"the graph <{graph}> already holds data: it cannot be bulk-loaded")
             if self.path is None:
                 self._ox.extend(quads)
-            else:
-                self._ox.update(f"INSERT DATA {{ GRAPH <{LOADING_GRAPH}> {{ {target} a {UNFINISHED} }} }}")
-                if stage:
-                    stage("marked")
+                self.generation += 1
+                return
+            parts = _nquads_parts(quads, min(4, os.cpu_count() or 1))
+            del quads  # the parts hold the data now: a set handed over (Staging.drain) is freed
+            self._ox.update(f"INSERT DATA {{ GRAPH <{LOADING_GRAPH}> {{ {target} a {UNFINISHED} }} }}")
+            if stage:
+                stage("marked")
+            failures: list[BaseException] = []
+
+            def load(part: bytes) -> None:
                 try:
-                    self._ox.bulk_extend(quads)
-                except BaseException:
-                    self.generation += 1
-                    self._drop_unfinished_loads()  # a failure of the quads' source: back as before
-                    raise
-                if stage:
-                    stage("loaded")
-                self._ox.update(f"DROP SILENT GRAPH <{LOADING_GRAPH}>")
-                if stage:
-                    stage("switched")
-                self._ox.flush()
+                    # Lenient: the quads were valid terms before they were written out.
+                    self._ox.bulk_load(input=part, format=ox.RdfFormat.N_QUADS, lenient=True)
+                except BaseException as exc:  # re-raised below, in the caller's thread
+                    failures.append(exc)
+
+            loaders = [threading.Thread(target=load, args=(part,)) for part in parts]
+            for loader in loaders:
+                loader.start()
+            for loader in loaders:
+                loader.join()
+            if failures:
+                self._drop_unfinished_loads()  # back as before
+                raise failures[0]
+            if stage:
+                stage("loaded")
+            self._ox.update(f"DROP SILENT GRAPH <{LOADING_GRAPH}>")
             self.generation += 1
+            if stage:
+                stage("switched")
+            self._ox.flush()
 
     def drop_graph(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH <{graph}>")
@@ -363,6 +380,18 @@ class OxigraphStore(Store):
 
     def __len__(self) -> int:
         return len(self._ox)
+
+
+def _nquads_parts(quads: Iterable[ox.Quad], count: int) -> list[bytes]:
+    """`quads` written as N-Quads in `count` parts of about the same size."""
+    quads = list(quads)
+    size = -(-len(quads) // count) or 1
+    parts = []
+    for start in range(0, len(quads), size):
+        out = io.BytesIO()
+        ox.serialize(quads[start:start + size], out, ox.RdfFormat.N_QUADS)
+        parts.append(out.getvalue())
+    return parts
 
 
 def _dump_prefixes(rdf_format: ox.RdfFormat) -> dict[str, str] | None:

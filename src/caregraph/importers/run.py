@@ -58,7 +58,7 @@ def import_source(store: Store, source: str, path: Path, *, as_of: dt.date | Non
     report = ImportReport(source, path, day, day_from, graph=graph_name(source, path))
     if not force:
         _refuse_older(store, report)
-    staging = Staging()
+    staging = Staging(report.graph)
     bar = Progress(reader.progress_total(files), f"{source} {path.name}", progress)
     try:
         reader.read(store, files, staging, report, bar, with_names=with_names)
@@ -74,7 +74,7 @@ def import_source(store: Store, source: str, path: Path, *, as_of: dt.date | Non
     provenance(staging, report, files, reader.LICENCE, reader.ATTRIBUTION)
     report.triples = len(staging)
     _stage("read")
-    report.added, report.removed = commit(store, report.graph, staging, _stage)
+    report.added, report.removed = commit(store, staging, _stage)
     return report
 
 
