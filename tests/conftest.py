@@ -70,6 +70,12 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+ODS_MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+                'opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+                'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+
+
 def write_ods(path: Path, rows: list[list[str]], sheet: str = "HSCA_Active_Locations") -> Path:
     """An OpenDocument spreadsheet as CQC publishes one: a README sheet, then `rows` in `sheet`,
     padded with the million repeated empty rows spreadsheet programs write."""
@@ -88,5 +94,6 @@ def write_ods(path: Path, rows: list[list[str]], sheet: str = "HSCA_Active_Locat
                '</office:spreadsheet></office:body></office:document-content>')
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", ODS_MANIFEST)
         archive.writestr("content.xml", content)
     return path

@@ -378,7 +378,11 @@ def test_the_import_command_reports_skips_keeps_the_store_and_draws_progress_on_
     text = out.getvalue()
     assert "rows read 6, linked 4, skipped 2" in text and "skipped line 10:" in text
     assert "Not kept" not in text
-    assert "[" in capsys.readouterr().err     # the progress bar
+    progress = [line for line in capsys.readouterr().err.splitlines() if "16_September_2026" in line]
+    # Not a terminal: a line at each quarter (where the read crossed it), each with the rate.
+    shares = [int(line.split(": ")[1].split("%")[0]) for line in progress]
+    assert len(shares) == 4 and shares == sorted(shares) and shares[0] >= 25 and shares[-1] == 100
+    assert all("MB/s" in line for line in progress)
     out = io.StringIO()
     assert main(["--store", str(tmp_path / "store"), "ask", "who do I tell about abuse at this care home",
                  "--location", "Aireside Care Home"], out) == 0
@@ -417,3 +421,16 @@ def test_csv_records_carry_the_line_each_starts_on(tmp_path):
     records = list(csv_records(path))
     assert [(r.line, r.fields, r.terminated) for r in records] == [
         (1, ["a", "b"], True), (2, ["one\ntwo", "c"], True), (4, ["d", "e"], False)]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_is_a_bar_with_the_rate_and_the_time_left():
+    terminal = _Terminal()
+    report = import_source(fresh_curated(), "cqc-directory", DIRECTORY_2026, progress=terminal)
+    assert report.rows_linked == 4
+    drawn = terminal.getvalue()
+    assert "\r" in drawn and "100%" in drawn and "B/s" in drawn and "<" in drawn   # rate, elapsed<left

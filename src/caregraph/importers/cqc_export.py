@@ -88,11 +88,7 @@ def columns(header: list[str]) -> tuple[dict[str, int], dict[int, str], dict[int
 def _records(path: Path, progress: Progress):
     if path.suffix.lower() != ".ods":
         return csv_records(path, progress), False
-    names = spreadsheet.sheet_names(path)
-    sheet = SHEET if SHEET in names else None
-    if sheet is None:
-        raise ImportFailed(path, None, f"no sheet {SHEET!r} in this spreadsheet (sheets: {', '.join(names)})")
-    return spreadsheet.rows(path, sheet, progress), True
+    return spreadsheet.rows(path, SHEET, progress), True
 
 
 def read(store: Store, files: list[Path], staging: Staging, report: ImportReport, progress: Progress, *,

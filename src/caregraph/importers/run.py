@@ -1,11 +1,21 @@
 """Running an import: pick the source's reader, stage what it reads, record provenance and
-commit the import's named graph in one transaction; and the `caregraph import` command."""
+commit the import's named graph all at once; and the `caregraph import` command.
+
+A test hook: with the environment variable CAREGRAPH_IMPORT_STOP_AT set to a stage, an import
+stops itself (SIGSTOP) on reaching it, so that a test can kill it at exactly that point (and
+look at the store the kill leaves) or let it go on. The stages, in order: `read` (the source
+is read and staged, nothing written), `marked` (the write is about to start: a new graph is
+recorded as unfinished, or a re-import's difference is next), `loaded` (a new graph is
+bulk-loaded but not yet switched in), `switched` (the import is committed).
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import importlib
+import os
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -19,6 +29,14 @@ from caregraph.store import Store, StoreError, iri, value
 # source -> module; each module has source_files(path), file_as_of(path), progress_total(files),
 # read(store, files, staging, report, progress, with_names=...), LICENCE and ATTRIBUTION.
 READERS = {"cqc-directory": "cqc_directory", "cqc-export": "cqc_export", "cqc-api": "cqc_api", "ods": "ods"}
+STOP_AT = "CAREGRAPH_IMPORT_STOP_AT"
+
+
+def _stage(name: str) -> None:
+    """The test hook (see the module's docstring)."""
+    if os.environ.get(STOP_AT) == name:
+        print(f"caregraph import: stopped at stage {name!r} ({STOP_AT})", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def import_source(store: Store, source: str, path: Path, *, as_of: dt.date | None = None,
@@ -40,7 +58,7 @@ def import_source(store: Store, source: str, path: Path, *, as_of: dt.date | Non
     report = ImportReport(source, path, day, day_from, graph=graph_name(source, path))
     if not force:
         _refuse_older(store, report)
-    staging = Staging()
+    staging = Staging(report.graph)
     bar = Progress(reader.progress_total(files), f"{source} {path.name}", progress)
     try:
         reader.read(store, files, staging, report, bar, with_names=with_names)
@@ -55,8 +73,9 @@ def import_source(store: Store, source: str, path: Path, *, as_of: dt.date | Non
                                        f"this is not a {source} file caregraph can use ({_why(report)})")
     provenance(staging, report, files, reader.LICENCE, reader.ATTRIBUTION)
     report.triples = len(staging)
+    _stage("read")
     with store.writing_records(report.graph):  # the knowledge's own indexes outlive an import
-        report.added, report.removed = commit(store, report.graph, staging)
+        report.added, report.removed = commit(store, staging, _stage)
     return report
 
 
