@@ -204,7 +204,7 @@ def test_a_graph_left_unfinished_is_removed_when_the_store_is_next_opened_for_wr
     store.close()
 
 
-def test_a_source_that_fails_during_the_bulk_load_leaves_nothing_behind(tmp_path):
+def test_quads_that_fail_while_being_written_leave_nothing_behind(tmp_path):
     store = OxigraphStore(tmp_path / "store")
     graph = ox.NamedNode("https://example.org/g")
 

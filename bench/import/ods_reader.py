@@ -1,19 +1,17 @@
-"""Reading CQC's "care directory with filters" spreadsheet (.ods): caregraph's reader against
-another, each in its own process (time, CPU time, peak memory), on an England-size sheet.
+"""Reading CQC's "care directory with filters" spreadsheet (.ods): this tree's reader beside an
+earlier revision's, each in its own process (time, CPU time, peak memory), on an England-size sheet.
 
-Makes (once) `bench/out/england_HSCA_Active_Locations.ods`: 50,000 rows of the real 122
-columns (the header list in ../shared/data/schemas when present, else the same shape made
+Makes (once) `bench/out/england_50000_HSCA_Active_Locations.ods`: 50,000 rows of the real
+122 columns (the header list in ../shared/data/schemas when present, else the same shape made
 up), with text, date and number cells, runs of empty cells, a README sheet and the million
 repeated empty rows a spreadsheet program pads a sheet with. Each reader turns every row into
-the list of cell texts the importer reads.
+the list of cell texts the importer reads (caregraph.importers.spreadsheet.rows).
 
     python bench/import/ods_reader.py [--runs 3] [--rows 50000] [--before REV]
 
-The reader of --before (by default the streaming ElementTree reader caregraph had, which
-iterparsed content.xml one row at a time) runs beside this tree's (python-calamine), each
-reading every row into the cell texts the importer reads.
+By default the earlier revision is the one whose reader was hand-written (ElementTree
+iterparse over content.xml, one row at a time); this tree reads with python-calamine.
 """
-
 from __future__ import annotations
 
 import argparse
