@@ -519,7 +519,8 @@ sources:
   ods            an NHS ODS extract: etr.csv (NHS trusts) or eccg.csv (CCGs, sub-ICB locations)
   geography      a folder of ONS and mySociety files: rebuilds the councils and ICBs for this
                  store, kept beside it (never inside the installed package)
-each import replaces its own named graph in one transaction; see `caregraph store info`.
+each import replaces its own named graph all at once: a killed import leaves the previous one;
+see `caregraph store info`.
 """
 
 
