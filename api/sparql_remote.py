@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 import httpx
 
@@ -52,8 +53,8 @@ class RemotePool:
         form = [("query", f"BASE <{job.base_iri}>\n{job.query}" if job.base_iri else job.query)]
         form += [("default-graph-uri", g) for g in job.default_graphs]
         form += [("named-graph-uri", g) for g in job.named_graphs]
-        headers = {"Accept": job.accept} if job.accept else {}
-        request = self._client.build_request("POST", self.query_url, data=form, headers=headers)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} | ({"Accept": job.accept} if job.accept else {})
+        request = self._client.build_request("POST", self.query_url, content=urlencode(form), headers=headers)
         response: httpx.Response | None = None
         try:
             async with asyncio.timeout_at(deadline):
