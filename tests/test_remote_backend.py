@@ -94,14 +94,16 @@ def test_load_pushes_every_graph_with_its_triples(local_store, remote_store):
 
 
 def test_the_competency_questions_get_the_same_answers(local_store, remote_store):
-    differ = []
+    differ, answered = [], 0
     for case in QUESTIONS:
         day = parse_day(case["as_of"])
         here = responsibility.ask(local_store, case["question"], day, limit=3).as_json()
         there = responsibility.ask(remote_store, case["question"], day, limit=3).as_json()
+        answered += bool(here["answers"])
         if here != there:
             differ.append(case["question"])
     assert not differ, f"answered differently by the remote backend: {differ}"
+    assert answered >= 0.9 * len(QUESTIONS)
 
 
 def test_the_accountability_chains_are_the_same(local_store, remote_store):
