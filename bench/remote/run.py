@@ -10,6 +10,7 @@ into an Oxigraph server with `caregraph load --to` (timed), and starts:
 - remote: `caregraph --backend sparql+http://.../query serve`, one replica, and two replicas
   on two ports in front of the same Oxigraph server (`oxigraph serve --union-default-graph`).
 
+The setups run one after another (two embedded servers cannot open one store folder).
 wrk drives each with 10 connections in all on loopback: one wrk (2 threads) for one port,
 one wrk per replica (1 thread, 5 connections each) for two; requests/s are summed and p99 is
 the worse of the two. Scenarios:
@@ -153,8 +154,9 @@ def _parse(result: subprocess.CompletedProcess, url: str, name: str) -> dict[str
     if result.returncode or rate is None or set(latency) != {"50", "99"}:
         raise RuntimeError(f"wrk on {url} ({name}) gave no figures:\n{text}{result.stderr}")
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    timeouts = re.search(r"Socket errors: .*timeout (\d+)", text)
     return {"rps": float(rate.group(1)), "p50": http._ms(latency["50"]), "p99": http._ms(latency["99"]),
-            "errors": float(errors.group(1) if errors else 0)}
+            "errors": float(errors.group(1) if errors else 0) + float(timeouts.group(1) if timeouts else 0)}
 
 
 def main() -> int:
@@ -172,6 +174,7 @@ def main() -> int:
     scripts = {"responsible": http.lua_cycle(["/responsible?q=" + urllib.parse.quote(q) for q in questions]),
                "location": LOCATION_LUA}
     started: list = []
+    samples: dict[tuple[str, str], list[dict[str, float]]] = {}
     engine = Engine()
     try:
         if engine.quads() != quads:
@@ -186,25 +189,30 @@ def main() -> int:
         backend = f"sparql+{engine.url}/query"
         serve_local = [*cli, "--store", str(path), "serve", "--port", "{port}"]
         serve_remote = [*cli, "--backend", backend, "serve", "--port", "{port}"]
-        http.wait_for_quiet(limit=2.0, patience=300)
+        http.wait_for_quiet(limit=2.0, patience=120)
         load_before = os.getloadavg()
-        setups: dict[str, list[str]] = {}
-        for label, command in (("embedded", serve_local), ("embedded, --workers 2", [*serve_local, "--workers", "2"]),
-                               ("remote, 1 replica", serve_remote)):
-            server = Caregraph(label, command)
-            started.append(server)
-            setups[label] = [server.url]
-        second = Caregraph("remote, replica 2", serve_remote)
-        started.append(second)
-        setups["remote, 2 replicas"] = [setups["remote, 1 replica"][0], second.url]
-        plan = [(label, name) for name in scripts for label in setups]
-        for label, name in plan:  # warm-up, not counted
-            wrk_replicas(setups[label], scripts[name], name, max(2, args.duration // 2))
-        samples: dict[tuple[str, str], list[dict[str, float]]] = {key: [] for key in plan}
-        for _ in range(args.runs):
-            for label, name in plan:
-                samples[(label, name)].append(wrk_replicas(setups[label], scripts[name], name, args.duration))
-                print(f"  {label:24} {name:12} {samples[(label, name)][-1]}", flush=True)
+        # One phase at a time: the embedded servers cannot share the store folder with each other.
+        phases = [({"embedded": [0]}, [serve_local]),
+                  ({"embedded, --workers 2": [0]}, [[*serve_local, "--workers", "2"]]),
+                  ({"remote, 1 replica": [0], "remote, 2 replicas": [0, 1]}, [serve_remote, serve_remote])]
+        for setups, commands in phases:
+            started = []
+            for command in commands:
+                started.append(Caregraph(next(iter(setups)), command))
+            urls = {label: [started[i].url for i in picks] for label, picks in setups.items()}
+            plan = [(label, name) for name in scripts for label in setups]
+            for label, name in plan:  # warm-up, not counted: until every process answers (each builds its indexes)
+                for _ in range(5):
+                    warm = wrk_replicas(urls[label], scripts[name], name, args.duration)
+                    if warm["rps"] and not warm["errors"]:
+                        break
+            for _ in range(args.runs):
+                for label, name in plan:
+                    samples.setdefault((label, name), []).append(
+                        wrk_replicas(urls[label], scripts[name], name, args.duration))
+                    print(f"  {label:24} {name:12} {samples[(label, name)][-1]}", flush=True)
+            for server in started:
+                server.stop()
     finally:
         for server in started:
             server.stop()
