@@ -21,9 +21,10 @@ from caregraph.api import (actors, alignment, duties, escalation, linked_data, l
 from caregraph.api.context import AnswerCache
 from caregraph.api.limits import BodyLimit
 from caregraph.api.settings import Settings
+from caregraph.api.sparql_remote import RemotePool
 from caregraph.api.sparql_workers import SparqlPool
 from caregraph.duties import UnknownDuty, UnknownFilter
-from caregraph.store import OxigraphStore, StoreError
+from caregraph.store import OxigraphStore, SparqlEndpointStore, Store, StoreError
 
 # One line per area; place-specific endpoints (api/locations.py) go in here too.
 ROUTERS = (sparql, responsible, locations, actors, duties, escalation, alignment, validate, linked_data, pages)
@@ -80,17 +81,28 @@ class Service(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(store: OxigraphStore, settings: Settings | None = None) -> FastAPI:
-    """The caregraph HTTP application over `store` (built and ready)."""
+def _pool(store: Store, settings: Settings, after_write) -> SparqlPool | RemotePool:
+    """What answers /sparql: worker processes over the embedded store, or the remote engine itself."""
+    if isinstance(store, SparqlEndpointStore):
+        if settings.update_token:
+            raise ValueError("SPARQL updates through caregraph need the embedded store: with a remote engine, "
+                             "send updates to the engine itself")
+        return RemotePool(store.query_url, timeout=settings.query_timeout, result_limit=settings.result_limit)
+    return SparqlPool(store.raw, size=settings.sparql_workers, timeout=settings.query_timeout,
+                      result_limit=settings.result_limit, worker_memory=settings.worker_memory,
+                      view=store.reader_view if store.path is not None else None, after_write=after_write,
+                      network=bool(settings.federation))
+
+
+def create_app(store: OxigraphStore | SparqlEndpointStore, settings: Settings | None = None) -> FastAPI:
+    """The caregraph HTTP application over `store` (built and ready): the embedded store, or a
+    remote SPARQL engine shared with other replicas."""
     settings = settings or Settings()
     def warm() -> None:  # in a thread: requests meanwhile wait for the index they need, built once
         if settings.warm_indexes:
             asyncio.get_running_loop().run_in_executor(None, warmup.warm, store)
 
-    pool = SparqlPool(store.raw, size=settings.sparql_workers, timeout=settings.query_timeout,
-                      result_limit=settings.result_limit, worker_memory=settings.worker_memory,
-                      view=store.reader_view if store.path is not None else None, after_write=warm,
-                      network=bool(settings.federation))
+    pool = _pool(store, settings, warm)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -1,4 +1,5 @@
-"""`caregraph serve`: the HTTP API with uvicorn over the embedded store.
+"""`caregraph serve`: the HTTP API with uvicorn over the embedded store, or over a SPARQL
+server shared by several replicas (--backend sparql+http://...).
 
 Without --store the graph is built in memory at start; with --store PATH it is built on
 disk the first time and reopened after. One worker process (the default) serves with the
@@ -22,7 +23,7 @@ from caregraph.api.app import create_app
 from caregraph.api.limits import LimitedHTTPProtocol
 from caregraph.api.settings import Settings
 from caregraph.build import BuildError, open_store
-from caregraph.store import StoreUnavailable
+from caregraph.store import StoreError, StoreUnavailable, is_endpoint, open_endpoint
 
 EXIT_OK, EXIT_USAGE = 0, 2
 HTTP_PROTOCOL = "caregraph.api.server:NoDelayHTTPProtocol"
@@ -105,17 +106,46 @@ def _open(path: Path | None, read_only: bool):
 def app_from_env() -> FastAPI:
     """The application for each of several uvicorn worker processes (--workers N)."""
     path = os.environ.get("CAREGRAPH_STORE")
-    store_path = Path(path) if path else None
-    if store_path is not None:
+    store_path = Path(path) if path and not is_endpoint(path) else None
+    if path and is_endpoint(path):
+        store = open_endpoint(path)
+    elif store_path is not None:
         store, _ = open_store(store_path, read_only=True)
     else:
         store, _ = open_store()
     return create_app(store, Settings.from_env())
 
 
+def _serve_remote(args: argparse.Namespace, url: str, settings: Settings, out) -> int:
+    """Serve over a SPARQL server shared with other replicas: nothing is built or kept here."""
+    if settings.update_token:
+        print("caregraph serve: with --backend, SPARQL updates go to the SPARQL server itself, not through "
+              "caregraph: unset CAREGRAPH_UPDATE_TOKEN", file=out)
+        return EXIT_USAGE
+    try:
+        store = open_endpoint(url)
+    except StoreError as exc:
+        print(f"caregraph serve: {exc}", file=out)
+        return EXIT_USAGE
+    print(f"caregraph: serving the graph in {store.query_url} on http://{args.host}:{args.port}"
+          + (f" with {args.workers} workers" if args.workers > 1 else ""), file=out)
+    print(f"caregraph: for the pages, open http://{args.host}:{args.port}/ in a browser", file=out, flush=True)
+    if args.workers > 1:
+        os.environ["CAREGRAPH_STORE"] = url
+        uvicorn.run("caregraph.api.server:app_from_env", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, http=HTTP_PROTOCOL, log_level="warning")
+    else:
+        uvicorn.run(create_app(store, settings), host=args.host, port=args.port, http=HTTP_PROTOCOL,
+                    log_level="warning")
+    return EXIT_OK
+
+
 def run_cli(args: argparse.Namespace, out) -> int:
     path = Path(args.store) if args.store else None
     settings = Settings.from_env()
+    backend = getattr(args, "backend", None)
+    if backend:
+        return _serve_remote(args, backend, settings, out)
     if args.workers < 1:
         print("caregraph serve: --workers must be 1 or more", file=out)
         return EXIT_USAGE

@@ -30,7 +30,7 @@ from caregraph.api.sparql_tokens import tokens
 from caregraph.api.sparql_output import GRAPH_FORMATS, OFFERS, RDF_FORMATS, RESULT_FORMATS
 from caregraph.api.settings import Settings
 from caregraph.api.sparql_workers import Execution, Job, QueryFailed, dataset
-from caregraph.store import StoreError
+from caregraph.store import OxigraphStore, StoreError
 
 log = logging.getLogger("caregraph.api")
 router = APIRouter(tags=["sparql"])
@@ -237,7 +237,11 @@ class QueryEndpoint:
             base = base_iri(scope)
             key = None
             state = self.service.state
-            if self.results.budget and (lookup or not _words(query) & VOLATILE):
+            # Over a remote engine shared with other replicas, the engine answers everything:
+            # this process neither holds the data nor sees others' writes to key a cache on.
+            local = isinstance(state.store, OxigraphStore)
+            lookup = lookup and local
+            if local and self.results.budget and (lookup or not _words(query) & VOLATILE):
                 key = (state.store.generation, query, accept, tuple(default_graphs), tuple(named_graphs), base)
                 hit = self.results.get(key)
                 if hit is not None:

@@ -15,7 +15,8 @@ from caregraph.actors import AmbiguousActor, UnknownActor, directory
 from caregraph.build import BuildError, open_store
 from caregraph.data_folder import STORE_ENV, data_dir, default_store, store_path
 from caregraph.dates import parse_day
-from caregraph.store import FORMATS, LOCK_FILE, OxigraphStore, StoreError, StoreUnavailable
+from caregraph.store import (FORMATS, LOCK_FILE, Store, StoreError, StoreUnavailable, is_endpoint,
+                             open_endpoint)
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
 
@@ -28,7 +29,9 @@ class CliError(Exception):
         self.code = code
 
 
-def _store(args: argparse.Namespace, *, read_only: bool = False) -> OxigraphStore:
+def _store(args: argparse.Namespace, *, read_only: bool = False) -> Store:
+    if args.backend:
+        return open_endpoint(args.backend)  # a StoreError says plainly why not
     path = Path(args.store) if args.store else None
     try:
         try:
@@ -259,6 +262,9 @@ def cmd_validate(args: argparse.Namespace, out) -> int:
 def cmd_import(args: argparse.Namespace, out) -> int:
     from caregraph.importers import run_cli
 
+    if args.backend and args.source == "geography":
+        raise CliError("import geography rebuilds the curated graph beside a store on disk: run it with --store, "
+                       "then push the store to the SPARQL server again with `caregraph load --to URL`")
     return run_cli(args, out)
 
 
@@ -414,11 +420,11 @@ def cmd_store_info(args: argparse.Namespace, out) -> int:
     store = _store(args)
     contents = store_contents.describe(store)
     if getattr(args, "json", False):
-        json.dump({"store": args.store, **contents}, out, indent=2, ensure_ascii=False)
+        json.dump({"store": args.backend or args.store, **contents}, out, indent=2, ensure_ascii=False)
         print(file=out)
         return EXIT_OK
     build = contents["build"]
-    print(f"Store: {args.store or 'in memory (--memory)'}: {contents['quads']:,} quads", file=out)
+    print(f"Store: {args.backend or args.store or 'in memory (--memory)'}: {contents['quads']:,} quads", file=out)
     print(f"Curated build: {build['graphs']} graphs, {build['triples']:,} triples, built {build['built']}", file=out)
     print(f"  geography from {build['geography']}", file=out)
     imports = contents["imports"]
@@ -451,18 +457,55 @@ def cmd_store_remove(args: argparse.Namespace, out) -> int:
 
 
 def _resolve_store(args: argparse.Namespace) -> None:
-    """Point args.store at the store every command opens: None for --memory, else a folder
-    (--store, $CAREGRAPH_STORE or the default in the data folder) whose parents now exist."""
-    given = args.store or os.environ.get(STORE_ENV)
-    if given and "://" in given:
-        args.store = given  # an endpoint URL: nothing to create on disk
+    """Point args.backend at a SPARQL endpoint (--backend, or --store / $CAREGRAPH_STORE given as
+    sparql+http://...), else args.store at the store every command opens: None for --memory,
+    else a folder (--store, $CAREGRAPH_STORE or the default in the data folder) whose parents now exist."""
+    given = args.store or (None if args.memory else os.environ.get(STORE_ENV))
+    if args.backend or is_endpoint(given):
+        args.backend = args.backend or given
+        if not is_endpoint(args.backend):
+            raise CliError(f"--backend takes a SPARQL endpoint as sparql+http://HOST:PORT/PATH, not {args.backend!r}")
+        args.store = None
         return
+    if given and "://" in given:
+        raise CliError(f"{given!r} is not a folder for a store; a SPARQL endpoint is given as "
+                       "sparql+http://HOST:PORT/PATH")
     try:
         path = store_path(args.store, memory=args.memory)
     except OSError as exc:
         raise CliError(f"cannot create the folder for the store at {given or default_store()}: "
                        f"{exc.strerror}") from None
     args.store = str(path) if path else None
+
+
+def cmd_load(args: argparse.Namespace, out) -> int:
+    import time
+
+    from caregraph import graph_store
+
+    store = _store(args)
+    started = time.perf_counter()
+    counts = {"curated": [0, 0], "import": [0, 0]}
+
+    def pushed(item: graph_store.Pushed) -> None:
+        counts[item.kind][0] += 1
+        counts[item.kind][1] += item.triples
+        if item.kind == "import":
+            print(f"  import {item.graph}: {item.triples:,} triples", file=out, flush=True)
+
+    print(f"Pushing {args.backend or args.store or 'the curated build (--memory)'} to {args.to} ...", file=out,
+          flush=True)
+    try:
+        graph_store.push(store, args.to, progress=pushed)
+    except graph_store.PushFailed as exc:
+        raise CliError(str(exc)) from None
+    curated, imported = counts["curated"], counts["import"]
+    print(f"Pushed {curated[0] + imported[0]} graphs in {time.perf_counter() - started:.1f} s: the curated build "
+          f"({curated[0]} graphs, {curated[1]:,} triples) and {imported[0]} import(s) ({imported[1]:,} triples).",
+          file=out)
+    print(f"Use it with: caregraph --backend {graph_store.query_url_for(args.to)} serve  (the server must read "
+          "the union of its named graphs as its default graph)", file=out)
+    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace, out) -> int:
@@ -494,7 +537,10 @@ def _positive(text: str) -> int:
 
 ENVIRONMENT = """\
 environment:
-  CAREGRAPH_STORE         the store to use, as --store (default: caregraph.oxigraph in the data folder)
+  CAREGRAPH_STORE         the store to use, as --store, or a SPARQL endpoint as --backend
+                          (default: caregraph.oxigraph in the data folder)
+  CAREGRAPH_BACKEND_UPDATE_URL  where a --backend endpoint takes SPARQL updates (default: its
+                          query URL with the last part of the path replaced by update)
   CAREGRAPH_DATA_DIR      the data folder (default: the user's data folder, now {data_dir})
 
   for `caregraph serve`:
@@ -533,6 +579,11 @@ def _store_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
                              "(default: $CAREGRAPH_STORE, else caregraph.oxigraph in the user's data folder)")
     parser.add_argument("--memory", action="store_true", **({"default": False} | unset),
                         help="use a throwaway graph in memory: nothing is read from or kept on disk")
+    parser.add_argument("--backend", metavar="URL", **({"default": None} | unset),
+                        help="use the graph in a SPARQL 1.1 server instead: sparql+http://HOST:PORT/PATH naming its "
+                             "query endpoint (Oxigraph server: /query; Fuseki: /DATASET/query), which must read the "
+                             "union of its named graphs as the default graph; fill it with `caregraph load --to` "
+                             "(default: $CAREGRAPH_STORE when it is such a URL, else none)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -645,6 +696,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1,
                    help="server processes, each opening the store read-only; SPARQL updates need 1 (default 1)")
 
+    p = command("load", cmd_load, "push the graph to a SPARQL server: the curated build and every import, each "
+                                  "named graph replaced through the SPARQL 1.1 Graph Store Protocol",
+                epilog="Then serve from that server, as several replicas if need be: caregraph --backend "
+                       "sparql+http://HOST:PORT/query serve --port PORT")
+    p.add_argument("--to", required=True, metavar="URL",
+                   help="the server's Graph Store Protocol endpoint: http://HOST:7878/store for Oxigraph server, "
+                        "http://HOST:3030/DATASET/data for Fuseki")
+
     p = command("export", cmd_export, "write the whole graph")
     p.add_argument("--format", choices=sorted(FORMATS), default="turtle",
                    help="the RDF format; trig and nquads keep the named graphs (default turtle)")
@@ -658,6 +717,8 @@ def main(argv: Sequence[str] | None = None, out=None) -> int:
     args = parser.parse_args(argv)
     if args.store and args.memory:
         parser.error("give --store or --memory, not both")
+    if args.backend and (args.store or args.memory):
+        parser.error("give --backend or --store/--memory, not both")
     try:
         _resolve_store(args)
         return args.func(args, out)

@@ -14,6 +14,7 @@ import io
 import os
 import shutil
 import threading
+import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -442,21 +443,83 @@ def _dump_prefixes(rdf_format: ox.RdfFormat) -> dict[str, str] | None:
     return PREFIXES if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
 
 
+ENDPOINT_SCHEMES = ("sparql+http://", "sparql+https://")
+
+
+def is_endpoint(text: str | None) -> bool:
+    """Whether a store given as text names a SPARQL endpoint (`sparql+http://...`) rather than a folder."""
+    return bool(text) and text.lower().startswith(ENDPOINT_SCHEMES)
+
+
 class SparqlEndpointStore(Store):
-    """Any SPARQL 1.1 endpoint (Oxigraph server, Fuseki, GraphDB...) behind the same interface."""
+    """Any SPARQL 1.1 endpoint (Oxigraph server, Fuseki, GraphDB...) behind the same interface.
+
+    Several processes may share one endpoint (API replicas, an import run elsewhere), so a
+    change made by another process is noticed too: at most every `refresh` seconds the store
+    asks the endpoint what its graphs' provenance says (the named query `store_version`), and
+    a change starts a new generation, which empties the derived caches.
+    """
 
     def __init__(self, query_url: str, update_url: str | None = None, *, token: str | None = None,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, refresh: float = 5.0) -> None:
         super().__init__()
         self.query_url = query_url
         self.update_url = update_url
+        self.refresh = refresh
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._client = httpx.Client(timeout=timeout, headers=headers)
+        self._version: tuple | None = None
+        self._checked = float("-inf")
+        self._version_lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, update_url: str | None = None, **options) -> SparqlEndpointStore:
+        """The store behind `sparql+http://HOST:PORT/PATH`: queries go to `http://HOST:PORT/PATH`,
+        updates to `update_url`, by default the sibling `update` (`/query` -> `/update`,
+        `/ds/sparql` -> `/ds/update`: Oxigraph server's and Fuseki's layout)."""
+        if not is_endpoint(url):
+            raise StoreError(f"not a SPARQL endpoint URL: {url!r}; give sparql+http://HOST:PORT/PATH")
+        query_url = url[len("sparql+"):]
+        parsed = httpx.URL(query_url)
+        if not parsed.host:
+            raise StoreError(f"no host in the SPARQL endpoint URL {url!r}; give sparql+http://HOST:PORT/PATH")
+        if update_url is None:
+            update_url = str(parsed.copy_with(path=parsed.path.rsplit("/", 1)[0] + "/update", query=None))
+        return cls(query_url, update_url, **options)
+
+    @property
+    def generation(self) -> int:
+        now = time.monotonic()
+        if now - self._checked >= self.refresh and self._version_lock.acquire(blocking=False):
+            try:
+                self._checked = now
+                version = tuple(sorted((k, str(v)) for row in self.select("store_version") for k, v in row.items()))
+                if self._version is not None and version != self._version:
+                    self._generation += 1
+                self._version = version
+            except StoreError:
+                pass  # the engine is away: the request that needs it says so
+            finally:
+                self._version_lock.release()
+        return self._generation
+
+    @generation.setter
+    def generation(self, value: int) -> None:
+        self._generation = value
+
+    def _post(self, url: str, form: dict[str, str], headers: dict[str, str] | None = None) -> httpx.Response:
+        try:
+            return self._client.post(url, data=form, headers=headers)
+        except httpx.TimeoutException:
+            raise StoreError(f"the SPARQL endpoint at {url} did not answer within "
+                             f"{self._client.timeout.read:g} s") from None
+        except httpx.TransportError as exc:
+            raise StoreError(f"cannot reach the SPARQL endpoint at {url}: {exc or type(exc).__name__}") from None
 
     def query(self, sparql: str) -> object:
-        response = self._client.post(
-            self.query_url, data={"query": sparql},
-            headers={"Accept": "application/sparql-results+json, application/n-triples;q=0.9"})
+        response = self._post(
+            self.query_url, {"query": sparql},
+            {"Accept": "application/sparql-results+json, application/n-triples;q=0.9"})
         if response.status_code != 200:
             raise StoreError(f"{self.query_url} answered {response.status_code}: {response.text[:500]}")
         kind = response.headers.get("content-type", "").split(";")[0].strip()
@@ -468,10 +531,10 @@ class SparqlEndpointStore(Store):
     def update(self, sparql: str) -> None:
         if not self.update_url:
             raise StoreError("this endpoint is read-only: no update URL configured")
-        response = self._client.post(self.update_url, data={"update": sparql})
+        response = self._post(self.update_url, {"update": sparql})
         if response.status_code >= 300:
             raise StoreError(f"{self.update_url} answered {response.status_code}: {response.text[:500]}")
-        self.generation += 1
+        self._generation += 1
 
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
         self.update(f"DROP SILENT GRAPH <{graph}> ;\n" + _insert_data(graph, triples))
@@ -497,3 +560,22 @@ class SparqlEndpointStore(Store):
     def __len__(self) -> int:
         result = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
         return int(next(iter(result))["n"].value)
+
+
+BACKEND_UPDATE_ENV = "CAREGRAPH_BACKEND_UPDATE_URL"
+
+
+def open_endpoint(url: str) -> SparqlEndpointStore:
+    """The store in the SPARQL endpoint `sparql+http://HOST:PORT/PATH`, once it has answered and
+    shown that it holds caregraph's curated build, read as caregraph reads it (the default graph
+    the union of the named graphs). Updates go to $CAREGRAPH_BACKEND_UPDATE_URL when set."""
+    store = SparqlEndpointStore.from_url(url, os.environ.get(BACKEND_UPDATE_ENV) or None)
+    if not store.select("build_fingerprint"):
+        raise StoreError(f"the SPARQL endpoint at {store.query_url} holds no caregraph graph; push it there with "
+                         "`caregraph load --to GRAPH-STORE-URL` first")
+    if not store.ask("union_default_graph"):
+        raise StoreError(f"the SPARQL endpoint at {store.query_url} does not read the union of its named graphs "
+                         "as its default graph, which caregraph's queries need: start Oxigraph server with "
+                         "--union-default-graph, or set tdb2:unionDefaultGraph true on the Fuseki dataset")
+    return store
+

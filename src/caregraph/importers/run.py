@@ -24,7 +24,7 @@ from typing import IO
 from caregraph.build import BuildError, open_store
 from caregraph.dates import parse_day
 from caregraph.importers.common import ImportFailed, ImportReport, Progress, Staging, commit, graph_name, provenance
-from caregraph.store import Store, StoreError, iri, value
+from caregraph.store import Store, StoreError, iri, open_endpoint, value
 
 # source -> module; each module has source_files(path), file_as_of(path), progress_total(files),
 # read(store, files, staging, report, progress, with_names=...), LICENCE and ATTRIBUTION.
@@ -113,7 +113,11 @@ def run_cli(args: argparse.Namespace, out) -> int:
         return 2
     path = Path(args.store) if args.store else None
     try:
-        store, _ = open_store(path)
+        # A SPARQL server (--backend): the import is read here and replaces its graph there in one update.
+        store = open_endpoint(args.backend) if getattr(args, "backend", None) else open_store(path)[0]
+    except StoreError as exc:
+        print(f"caregraph import: {exc}", file=sys.stderr)
+        return 2
     except (BuildError, OSError) as exc:
         print(f"caregraph import: cannot open the store at {path}: {exc}", file=sys.stderr)
         return 2
@@ -129,7 +133,7 @@ def run_cli(args: argparse.Namespace, out) -> int:
         return 2
     for line in report.lines():
         print(line, file=out)
-    if path is None:
+    if path is None and not getattr(args, "backend", None):
         print("Not kept: --memory was given, so this went into a throwaway in-memory store; leave it out to "
               "keep imports in the default store (or give --store PATH).", file=out)
     return 0
