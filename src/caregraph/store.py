@@ -13,8 +13,8 @@ import fcntl
 import shutil
 import threading
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -88,6 +88,7 @@ class Store(ABC):
         self._building: dict[str, threading.RLock] = {}
         self._building_lock = threading.Lock()
         self._scope = threading.local()
+        # The generation of the last write that may have changed the curated knowledge.
         self._knowledge = 0
         self.generation = 0
 
@@ -103,11 +104,6 @@ class Store(ABC):
         self._generation = number
         if not getattr(self._scope, "records", False):
             self._knowledge = number
-
-    @property
-    def knowledge_generation(self) -> int:
-        """The generation of the last write that may have changed the curated knowledge."""
-        return self._knowledge
 
     @contextmanager
     def writing_records(self, graph: str) -> Iterator[None]:
