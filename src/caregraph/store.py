@@ -16,8 +16,8 @@ import shutil
 import threading
 import time
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -91,6 +91,7 @@ class Store(ABC):
         self._building: dict[str, threading.RLock] = {}
         self._building_lock = threading.Lock()
         self._scope = threading.local()
+        # The generation of the last write that may have changed the curated knowledge.
         self._knowledge = 0
         self.generation = 0
 
@@ -106,11 +107,6 @@ class Store(ABC):
         self._generation = number
         if not getattr(self._scope, "records", False):
             self._knowledge = number
-
-    @property
-    def knowledge_generation(self) -> int:
-        """The generation of the last write that may have changed the curated knowledge."""
-        return self._knowledge
 
     @contextmanager
     def writing_records(self, graph: str) -> Iterator[None]:
