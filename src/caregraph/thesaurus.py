@@ -70,7 +70,9 @@ class Thesaurus:
         `short` question (a few content words) one everyday word may name a problem."""
         present = set(question_words)
         # A phrase's words must come in its order: "home care" is not "care home".
-        candidates = [label for word in present for label in self._by_first.get(word, ())]
+        # In the question's order, not a set's: which of two equally strong labels of a concept
+        # is shown must not depend on Python's hash seed.
+        candidates = [label for word in dict.fromkeys(question_words) for label in self._by_first.get(word, ())]
         found = [(iri, text, toks, hidden) for iri, text, toks, hidden in candidates
                  if present.issuperset(toks) and matching.in_order(toks, question_words, SLACK)
                  # An everyday word on its own ("nice", "fall", "food") names a problem only
