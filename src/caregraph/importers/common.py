@@ -70,6 +70,7 @@ class ImportReport:
     rows_linked: int = 0
     skipped: list[Skip] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    _noted: set[str] = field(default_factory=set, repr=False)
     triples: int = 0
     added: int = 0
     removed: int = 0
@@ -78,7 +79,9 @@ class ImportReport:
         self.skipped.append(Skip(f"line {where}" if isinstance(where, int) else where, reason))
 
     def note(self, text: str) -> None:
-        if text not in self.notes:
+        # A set beside the list: a file with thousands of bad values noted them in quadratic time.
+        if text not in self._noted:
+            self._noted.add(text)
             self.notes.append(text)
 
     def as_json(self) -> dict:
