@@ -102,10 +102,8 @@ end
 """
 
 
-def lua_random_lookup(endpoint: str = "/sparql") -> str:
-    """A random location each time, and the thread's and request's numbers in a comment, so
-    that no query text repeats."""
-    return URLENCODE + f"""
+# Each wrk thread seeds its own random numbers, so threads do not ask for the same locations.
+SEEDED_THREADS = """
 local threads = 0
 setup = function(thread)
   threads = threads + 1
@@ -114,6 +112,13 @@ end
 init = function(args)
   math.randomseed(os.time() * 100 + tid)
 end
+"""
+
+
+def lua_random_lookup(endpoint: str = "/sparql") -> str:
+    """A random location each time, and the thread's and request's numbers in a comment, so
+    that no query text repeats."""
+    return URLENCODE + SEEDED_THREADS + f"""
 local n = 0
 request = function()
   n = n + 1

@@ -62,15 +62,7 @@ def _http_bench():
 
 http = _http_bench()
 
-LOCATION_LUA = http.URLENCODE + f"""
-local threads = 0
-setup = function(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
-init = function(args)
-  math.randomseed(os.time() * 100 + tid)
-end
+LOCATION_LUA = http.URLENCODE + http.SEEDED_THREADS + f"""
 request = function()
   local path = string.format("/locations/1-%d/responsible?q=%s", math.random(200000001, 200050000),
                              urlencode({json.dumps(QUESTION)}))

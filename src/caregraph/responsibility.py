@@ -122,9 +122,6 @@ WEAK = 6.0
 STRONG = 14.0
 # Up to this many content words a question is short: an out-of-scope topic in it decides.
 SHORT = 6
-# From this many content words on, a question is a story: it mentions all sorts (a budgie, a
-# holiday, a school), so an out-of-scope word in it declines it only without care evidence.
-STORY = 15
 # The least share of a short question's words the best duty must account for.
 COVERAGE = 0.34
 # How many of the best matches by words are weighed; the rest cannot reach the top.
@@ -211,8 +208,9 @@ def judge(read: reading.Reading, best: float, coverage: float = 1.0) -> str:
     outside = sum(m.strength for m in read.outside)
     if not read.tokens:
         return OUTSIDE if read.foreign or outside else UNSURE
-    # A story with a recognised problem or strong word evidence is about care, whatever else it mentions.
-    cared_for = read.length >= STORY and (problem > 0 or best >= STRONG)
+    # A story mentions all sorts (a budgie, a holiday, a school): with a recognised problem or
+    # strong word evidence it is about care, whatever else it mentions.
+    cared_for = read.length >= reading.STORY and (problem > 0 or best >= STRONG)
     if not cared_for and (outside > problem or (outside and outside == problem and read.length <= SHORT)):
         return OUTSIDE
     # Problems named only by everyday words ("complain", "stolen") beside an out-of-scope
