@@ -105,7 +105,7 @@ class Hit:
 
 
 # How much a match in each field counts. Labels and the words people use count most.
-WEIGHTS = {"label": 3.0, "terms": 2.5, "theme": 2.0, "holder": 1.5, "legal": 1.0, "description": 1.0}
+WEIGHTS = {"label": 3.0, "terms": 2.5, "asked": 1.0, "theme": 2.0, "holder": 1.5, "legal": 1.0, "description": 1.0}
 # Minimum score for a document to count as an answer at all.
 THRESHOLD = 6.0
 # Fields whose values are lists of phrases; authors sometimes put several in one string.
