@@ -2,8 +2,10 @@
 
 Scores the question bank's tuning half and held-out half (tests/fixtures/question-bank.json)
 and the unseen sets, never tuned on: tests/fixtures/questions-unseen.json (written apart from
-the bank, read once) and tests/fixtures/questions-unseen-e.json (266 questions by an
-independent writer on 2026-12-07, before that day's matching changes). Per style: the share
+the bank, read once), tests/fixtures/questions-unseen-e.json (266 questions by an
+independent writer on 2026-12-07, before that day's matching changes) and
+tests/fixtures/questions-unseen-f.json (300 questions by another writer who saw only the list
+of duties, written before the next round of changes; its misses are not read). Per style: the share
 whose top three answers name an expected holder under an expected basis, and for out-of-scope
 questions the share declined. Also counts in-scope questions wrongly declined, and times a
 warm answer.
@@ -28,7 +30,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SETS = {"tuning": ("question-bank.json", "tuning"), "held-out": ("question-bank.json", "held-out"),
-        "unseen": ("questions-unseen.json", None), "unseen-e": ("questions-unseen-e.json", None)}
+        "unseen": ("questions-unseen.json", None), "unseen-e": ("questions-unseen-e.json", None),
+        "unseen-f": ("questions-unseen-f.json", None)}
 
 # Runs inside the process that scores a revision: only uses what every revision has
 # (responsibility.ask, answers with holders and legal_basis), so it can judge old code too.
