@@ -5,9 +5,12 @@ see the matcher. Each style's questions are shuffled with a fixed seed and split
 the tuning half (which the matching may be tuned on, and which the tests run) and the
 held-out half (which nobody tunes on; bench/answers reports it). Run once; re-running on
 the same files gives the same split. Questions written later for tuning only (--tuning-only)
-join the tuning half and leave the split of the others as it was.
+join the tuning half and leave the split of the others as it was. A later writer's file
+(--add) is split on its own, style by style with the same seed, and joins the bank in
+tests/fixtures/question-bank.json, whose questions keep their halves.
 
     python bench/answers/split_bank.py WRITER_FILE... [--tuning-only FILE...] > tests/fixtures/question-bank.json
+    python bench/answers/split_bank.py --add WRITER_FILE > new-bank.json
 """
 
 from __future__ import annotations
@@ -15,8 +18,12 @@ from __future__ import annotations
 import json
 import random
 import sys
+from pathlib import Path
+
 
 SEED = 20261207
+BANK = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "question-bank.json"
+
 
 
 def split(questions: list[dict]) -> list[dict]:
@@ -30,7 +37,26 @@ def split(questions: list[dict]) -> list[dict]:
     return sorted(out, key=lambda q: q["id"])
 
 
+def add(path: str) -> dict:
+    """The bank with a later writer's questions split on their own and appended."""
+    bank = json.loads(BANK.read_text(encoding="utf-8"))
+    known = {q["id"] for q in bank["questions"]}
+    new = json.load(open(path, encoding="utf-8"))
+    clash = known & {q["id"] for q in new}
+    if clash:
+        sys.exit(f"{path}: ids already in the bank: {sorted(clash)[:5]}")
+    writers = sorted({q["writer"] for q in new})
+    bank["about"] += (f" Writer {', '.join(writers)}'s {len(new)} questions were written later, in the styles that "
+                      "scored lowest, and split on their own in the same way.")
+    bank["questions"] += split(new)
+    return bank
+
+
 def main(args: list[str]) -> None:
+    if args[:1] == ["--add"]:
+        json.dump(add(args[1]), sys.stdout, indent=1, ensure_ascii=False)
+        print()
+        return
     split_at = args.index("--tuning-only") if "--tuning-only" in args else len(args)
     questions = [q for path in args[:split_at] for q in json.load(open(path, encoding="utf-8"))]
     extra = [dict(q, half="tuning") for path in args[split_at + 1:] for q in json.load(open(path, encoding="utf-8"))]
