@@ -114,7 +114,7 @@ def in_force(store: Store, duty: str, day: dt.date) -> bool:
 
 # What a recognised problem adds to the duties that answer it first, per rare word of the
 # label that matched (a word's rarity in the knowledge counts up to IDF_CAP).
-PROBLEM_BOOST = 12.0
+PROBLEM_BOOST = 8.0
 IDF_CAP = 4.0
 # Evidence bars for a question with no recognised problem: below WEAK nothing matches;
 # between WEAK and STRONG caregraph answers but says it is unsure and offers choices.
