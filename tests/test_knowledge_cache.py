@@ -103,14 +103,20 @@ def test_records_never_hold_what_an_answer_reads_from_the_knowledge(monkeypatch:
     importer: each query an answer reads gives the same rows before and after."""
     store = fresh_curated()
     read: list[tuple[str, list | None]] = []
-    select = Store.select
+    select, select_text = Store.select, Store.select_text
 
     def recording(self, name, rows=None):
         read.append((name, rows))
         return select(self, name, rows)
+
+    def recording_text(self, name, columns):
+        read.append((name, None))
+        return select_text(self, name, columns)
     monkeypatch.setattr(Store, "select", recording)
+    monkeypatch.setattr(Store, "select_text", recording_text)
     answers(store)
     monkeypatch.setattr(Store, "select", select)
+    monkeypatch.setattr(Store, "select_text", select_text)
     assert {"duty_documents", "duty_assignments", "thesaurus_labels", "route_steps"} <= {name for name, _ in read}
 
     def results() -> list[list[tuple[str, ...]]]:

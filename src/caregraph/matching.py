@@ -189,12 +189,14 @@ class Index:
         return [Hit(key, -score, tuple(sorted(matched[number]))) for score, key, number in ranked]
 
 
-def documents_from_rows(rows: Iterable[dict], key: str) -> list[Document]:
-    """Documents from (key, field, text) rows of a named query."""
+def documents_from_rows(rows: Iterable[Sequence[str]]) -> list[Document]:
+    """Documents from the (key, field, text) rows of a named query (`Store.select_text`)."""
     docs: dict[str, Document] = {}
-    for row in rows:
-        doc = docs.setdefault(row[key].value, Document(row[key].value))
-        doc.fields.setdefault(row["field"].value, []).append(row["text"].value)
+    for key, name, text in rows:
+        doc = docs.get(key)
+        if doc is None:
+            doc = docs[key] = Document(key)
+        doc.fields.setdefault(name, []).append(text)
     return list(docs.values())
 
 

@@ -43,9 +43,9 @@ def speller(store: Store) -> spelling.Speller:
     """A speller over every word of caregraph's knowledge, built once per version of it.
     One-word labels of the thesaurus are kept whole ("aftercare" is not "after care")."""
     def build() -> spelling.Speller:
-        labels = spelling.vocabulary(row["text"].value for row in store.select("thesaurus_labels")
-                                     if " " not in row["text"].value)
-        return spelling.Speller(spelling.vocabulary(row["text"].value for row in store.select("thesaurus_vocabulary")),
+        labels = spelling.vocabulary(text for text, in store.select_text("thesaurus_labels", ("text",))
+                                     if " " not in text)
+        return spelling.Speller(spelling.vocabulary(text for text, in store.select_text("thesaurus_vocabulary", ("text",))),
                                 matching.STOP_WORDS, keep=labels)
     return store.cached("speller", build, knowledge=True)
 

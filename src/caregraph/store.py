@@ -115,8 +115,20 @@ class Store(ABC):
 
     @property
     def reading_knowledge(self) -> bool:
-        """Whether this thread is building a value derived from the knowledge alone (see `cached`)."""
+        """Whether this thread's reads are for a value derived from the knowledge alone (see `cached`)."""
         return getattr(self._scope, "knowledge", False)
+
+    @contextmanager
+    def knowledge_reads(self, knowledge: bool = True) -> Iterator[None]:
+        """Reads made in this block on this thread are for a value derived from the curated
+        knowledge alone (with `knowledge`) or from the whole store (without): the embedded store
+        on disk answers the first from its copy of the knowledge (see `OxigraphStore`)."""
+        outer = self.reading_knowledge
+        self._scope.knowledge = knowledge
+        try:
+            yield
+        finally:
+            self._scope.knowledge = outer
 
     @contextmanager
     def writing_records(self, graph: str) -> Iterator[None]:
@@ -151,15 +163,10 @@ class Store(ABC):
             generation = self._knowledge if knowledge else self._generation
             hit = self._cache.get(key)
             if hit is None or hit[0] != generation:
-                # The factory's reads know what it derives from (`reading_knowledge`): a value
-                # of the knowledge alone may be read from a copy of it, one of the whole store
-                # never is, even when asked for while another value is being built.
-                outer = self.reading_knowledge
-                self._scope.knowledge = knowledge
-                try:
+                # A value of the knowledge alone may be read from a copy of it; a value of the
+                # whole store never is, even when asked for while another value is being built.
+                with self.knowledge_reads(knowledge):
                     hit = (generation, factory())
-                finally:
-                    self._scope.knowledge = outer
                 self._cache[key] = hit
         return hit[1]  # type: ignore[return-value]
 
@@ -177,6 +184,17 @@ class Store(ABC):
             # looking each up by name, over the 14,000 rows of the duty index.
             return [dict(zip(variables, sol)) for sol in result]
         return [{v: sol[v] for v in variables} for sol in result]
+
+    def select_text(self, name: str, columns: Sequence[str]) -> list[tuple[str | None, ...]]:
+        """A named SELECT's rows as the text of the terms bound to `columns` (an IRI's, a
+        literal's lexical form; None when unbound): for reads of many rows that need only text.
+        The 14,000 rows of the duty index take a third of the time they take as terms."""
+        result = self.query(queries.text(name))
+        if not isinstance(result, ox.QuerySolutions):
+            return [tuple(None if row[c] is None else row[c].value for c in columns) for row in self.select(name)]
+        variables = [v.value for v in result.variables]
+        at = [variables.index(c) for c in columns]
+        return [tuple(None if term is None else term.value for term in (sol[i] for i in at)) for sol in result]
 
     def select_grouped(self, name: str, variable: str, iris: Iterable[str]) -> dict[str, list[Solution]]:
         """A named SELECT run once for all the given IRIs (bound to `variable`), its rows
