@@ -133,18 +133,33 @@ class Index:
         for number, doc in enumerate(documents):
             self._keys.append(doc.key)
             content: set[str] = set()
+            # This document's postings, gathered before they join the index's: the index is
+            # rebuilt after every change to the knowledge, and this halves the time it takes.
+            found: dict[str, tuple[float, bool]] = {}
             for name, texts in doc.fields.items():
                 weight = self.weights[name]
+                strong = name not in _WEAK_FIELDS
                 parts = texts if name == "description" else [p for text in texts for p in _PHRASE_SPLIT.split(text)]
+                # A part seen before in this field adds no posting (a holder's label recurs with
+                # each of its assignments), but its phrase still counts each time.
+                seen: set[str] = set()
                 for part in parts:
-                    toks = tuple(tokens(part))
-                    for tok in toks:
-                        best, strong = self._postings.setdefault(tok, {}).get(number, (0.0, False))
-                        self._postings[tok][number] = (max(best, weight), strong or name not in _WEAK_FIELDS)
-                    if name not in _CONTEXT_FIELDS:
-                        content.update(toks)
+                    toks = _tokens(part)
+                    if part not in seen:
+                        seen.add(part)
+                        for tok in toks:
+                            prior = found.get(tok)
+                            found[tok] = (weight, strong) if prior is None else \
+                                (max(prior[0], weight), prior[1] or strong)
+                        if name not in _CONTEXT_FIELDS:
+                            content.update(toks)
                     if len(toks) > 1 and name != "description":
                         phrases.append((number, weight, toks))
+            for tok, posting in found.items():
+                postings = self._postings.get(tok)
+                if postings is None:
+                    postings = self._postings[tok] = {}
+                postings[number] = posting
             for tok in content:
                 df[tok] = df.get(tok, 0) + 1
         n = max(len(self._keys), 1)
