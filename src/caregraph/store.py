@@ -391,9 +391,10 @@ class OxigraphStore(Store):
         with self._copy_lock:
             if self._copy is None or self._stale is None:
                 copy = ox.Store()
-                for graph in [ox.DefaultGraph(), *self._ox.named_graphs()]:
-                    if not _records(graph):
-                        copy.extend(self._ox.quads_for_pattern(None, None, None, graph))
+                graphs = [g for g in [ox.DefaultGraph(), *self._ox.named_graphs()] if not _records(g)]
+                # Added last first: the store in memory then gives rows in the order the store on
+                # disk does, so equally good matches come in the same order from either.
+                copy.extend(reversed([q for g in graphs for q in self._ox.quads_for_pattern(None, None, None, g)]))
                 self._copy, self._stale = copy, set()
             for name in sorted(self._stale):
                 graph = ox.NamedNode(name)
