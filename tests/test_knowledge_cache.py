@@ -89,15 +89,20 @@ def test_a_sparql_update_to_the_curated_knowledge_changes_the_answer(builds):
     assert {"Index", "Speller", "Thesaurus"} <= set(builds[built:])
 
 
-def test_a_rebuild_from_changed_sources_changes_the_answer(tmp_path: Path):
-    store = fresh_curated()
+@pytest.mark.parametrize("disk", [False, True], ids=["in memory", "on disk"])
+def test_a_rebuild_from_changed_sources_changes_the_answer(tmp_path: Path, disk: bool):
+    store = on_disk(tmp_path) if disk else fresh_curated()
     responsibility.ask(store, UNHEARD_OF)
     root = tmp_path / "ontology"
     shutil.copytree(ontology_dir(), root)
     with (root / DUTY_FILE).open("a") as turtle:
         turtle.write(f'\n<{DUTY}> <https://w3id.org/caregraph/def#searchTerms> "{UNHEARD_OF}" .\n')
+    copy = store._copy
     build(store, root)
     assert [a.duty["uri"] for a in responsibility.ask(store, UNHEARD_OF).answers][:1] == [DUTY]
+    # A rebuild only writes data: on disk, the copy of the knowledge is rebuilt with it, not copied again.
+    assert store._copy is copy
+    store.close()
 
 
 def test_records_never_hold_what_an_answer_reads_from_the_knowledge(monkeypatch: pytest.MonkeyPatch):

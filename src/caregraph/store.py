@@ -339,6 +339,7 @@ class OxigraphStore(Store):
     def close(self) -> None:
         """Let go of the store (and its lock) now rather than when garbage is collected."""
         self._cache.clear()
+        self._copy = None
         self._ox = None  # type: ignore[assignment]
         if self._held is not None:
             self._held.close()
@@ -385,7 +386,8 @@ class OxigraphStore(Store):
         if getattr(self._scope, "kept", False):
             self._scope.kept = False
         else:
-            self._stale = None
+            with self._copy_lock:
+                self._stale = None
 
     def _knowledge_copy(self) -> ox.Store:
         with self._copy_lock:
@@ -408,18 +410,20 @@ class OxigraphStore(Store):
         """After a write to the store on disk, under the write lock: apply the update `sparql` to
         the knowledge copy too if it only writes data, or mark `graphs` to copy again. Anything
         else leaves the whole copy to be made again."""
-        if self._copy is None or self._stale is None or getattr(self._scope, "records", False):
+        if getattr(self._scope, "records", False) or (sparql is not None and not writes_data_only(sparql)):
             return
-        if sparql is not None:
-            if not writes_data_only(sparql):
+        # Under the copy's lock: a copy being made from the store meanwhile may have missed this write.
+        with self._copy_lock:
+            if self._copy is None or self._stale is None:
                 return
-            try:
-                self._copy.update(sparql, base_iri=base_iri)
-            except (SyntaxError, OSError, ValueError):
-                return  # e.g. a DROP (not SILENT) of a graph of records, which the copy never holds
-            self._stale.update(g.value for g in self._copy.named_graphs() if _records(g))
-        else:
-            self._stale.update(graphs)
+            if sparql is not None:
+                try:
+                    self._copy.update(sparql, base_iri=base_iri)
+                except (SyntaxError, OSError, ValueError):
+                    return  # e.g. a DROP (not SILENT) of a graph of records, which the copy never holds
+                self._stale.update(g.value for g in self._copy.named_graphs() if _records(g))
+            else:
+                self._stale.update(graphs)
         self._scope.kept = True
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
