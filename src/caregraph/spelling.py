@@ -11,7 +11,6 @@ may be about something else (wordfreq's frequency list, shipped with the package
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -124,7 +123,9 @@ class Speller:
 
 
 def vocabulary(texts: Iterable[str]) -> dict[str, int]:
-    """How often each lower-case word appears across the texts, in the order first seen."""
-    # Counted in one pass over all the texts (no word spans a line): a fifth of the time of
-    # counting text by text, over the 5,000 texts of the knowledge.
-    return dict(Counter(_WORD.findall("\n".join(texts).lower())))
+    """How often each lower-case word appears across the texts."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in _WORD.findall(text.lower()):
+            counts[word] = counts.get(word, 0) + 1
+    return counts
