@@ -11,6 +11,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from conftest import FIXTURES, fresh_curated
@@ -19,7 +20,7 @@ from caregraph.build import build
 from caregraph.dates import parse_day
 from caregraph.importers.run import import_source
 from caregraph.resources import ontology_dir
-from caregraph.store import IMPORT_GRAPHS, Store
+from caregraph.store import IMPORT_GRAPHS, OxigraphStore, Store, writes_data_only
 
 REGISTERS = FIXTURES / "registers"
 # One file of every importer the project ships.
@@ -33,6 +34,7 @@ DUTY = "https://w3id.org/caregraph/id/duty/rar-reg20a-display-ratings"
 DUTY_GRAPH = "https://w3id.org/caregraph/graph/knowledge/duties/regulated-activities-regulations-2014"
 DUTY_FILE = "knowledge/duties/regulated-activities-regulations-2014.ttl"
 UNHEARD_OF = "wombat sanctuary"
+CG = "https://w3id.org/caregraph/def#"
 
 
 def answers(store: Store) -> list[dict]:
@@ -87,15 +89,20 @@ def test_a_sparql_update_to_the_curated_knowledge_changes_the_answer(builds):
     assert {"Index", "Speller", "Thesaurus"} <= set(builds[built:])
 
 
-def test_a_rebuild_from_changed_sources_changes_the_answer(tmp_path: Path):
-    store = fresh_curated()
+@pytest.mark.parametrize("disk", [False, True], ids=["in memory", "on disk"])
+def test_a_rebuild_from_changed_sources_changes_the_answer(tmp_path: Path, disk: bool):
+    store = on_disk(tmp_path) if disk else fresh_curated()
     responsibility.ask(store, UNHEARD_OF)
     root = tmp_path / "ontology"
     shutil.copytree(ontology_dir(), root)
     with (root / DUTY_FILE).open("a") as turtle:
         turtle.write(f'\n<{DUTY}> <https://w3id.org/caregraph/def#searchTerms> "{UNHEARD_OF}" .\n')
+    copy = store._copy
     build(store, root)
     assert [a.duty["uri"] for a in responsibility.ask(store, UNHEARD_OF).answers][:1] == [DUTY]
+    # A rebuild only writes data: on disk, the copy of the knowledge is rebuilt with it, not copied again.
+    assert store._copy is copy
+    store.close()
 
 
 def test_records_never_hold_what_an_answer_reads_from_the_knowledge(monkeypatch: pytest.MonkeyPatch):
@@ -103,14 +110,20 @@ def test_records_never_hold_what_an_answer_reads_from_the_knowledge(monkeypatch:
     importer: each query an answer reads gives the same rows before and after."""
     store = fresh_curated()
     read: list[tuple[str, list | None]] = []
-    select = Store.select
+    select, select_text = Store.select, Store.select_text
 
     def recording(self, name, rows=None):
         read.append((name, rows))
         return select(self, name, rows)
+
+    def recording_text(self, name, columns):
+        read.append((name, None))
+        return select_text(self, name, columns)
     monkeypatch.setattr(Store, "select", recording)
+    monkeypatch.setattr(Store, "select_text", recording_text)
     answers(store)
     monkeypatch.setattr(Store, "select", select)
+    monkeypatch.setattr(Store, "select_text", select_text)
     assert {"duty_documents", "duty_assignments", "thesaurus_labels", "route_steps"} <= {name for name, _ in read}
 
     def results() -> list[list[tuple[str, ...]]]:
@@ -138,3 +151,93 @@ def test_a_write_on_another_thread_during_an_import_still_counts_as_a_change_to_
         writer.start()
         writer.join()
     assert reading.speller(store) is not index
+
+
+def on_disk(folder: Path) -> OxigraphStore:
+    """A store on disk holding the curated graph: its knowledge is read from a copy in memory."""
+    quads = io.BytesIO()
+    fresh_curated().raw.dump(quads, ox.RdfFormat.N_QUADS)
+    store = OxigraphStore(folder / "store")
+    store.raw.load(quads.getvalue(), ox.RdfFormat.N_QUADS)
+    return store
+
+
+def search_term(verb: str, text: str = UNHEARD_OF) -> str:
+    return f'{verb} DATA {{ GRAPH <{DUTY_GRAPH}> {{ <{DUTY}> <{CG}searchTerms> "{text}" }} }}'
+
+
+def top(store: Store, question: str = UNHEARD_OF) -> list[str]:
+    return [a.duty["uri"] for a in responsibility.ask(store, question).answers][:1]
+
+
+def test_on_disk_the_knowledge_is_read_from_a_copy_that_answers_as_the_store_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    store = on_disk(tmp_path)
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(OxigraphStore, "_knowledge_copy", lambda self: self.raw)
+            expected = answers(store)
+        store.generation += 1
+        assert answers(store) == expected
+        copy = store._copy
+        import_all(store)
+        # Records never enter the copy, and an import leaves it as it was.
+        assert store._copy is copy and not any(g.value.startswith(IMPORT_GRAPHS) for g in copy.named_graphs())
+        assert answers(store) == expected
+    finally:
+        store.close()
+
+
+def test_on_disk_every_kind_of_write_to_the_knowledge_changes_the_answer(tmp_path: Path, builds):
+    store = on_disk(tmp_path)
+    try:
+        before = answers(store)
+        copy = store._copy
+        # An update that only writes data is applied to the copy as well: nothing is copied again.
+        built = len(builds)
+        store.update(search_term("INSERT"))
+        assert top(store) == [DUTY] and store._copy is copy
+        assert {"Index", "Speller", "Thesaurus"} <= set(builds[built:])
+        store.update(search_term("DELETE"))
+        assert top(store) == [] and answers(store) == before
+        # One with a WHERE may read anything: the copy is made again from the store.
+        store.update(f'INSERT {{ GRAPH <{DUTY_GRAPH}> {{ ?duty <{CG}searchTerms> "{UNHEARD_OF}" }} }} '
+                     f'WHERE {{ GRAPH <{DUTY_GRAPH}> {{ ?duty a <{CG}Duty> }} FILTER (?duty = <{DUTY}>) }}')
+        assert top(store) == [DUTY] and store._copy is not copy
+        store.update(f"DELETE WHERE {{ GRAPH ?g {{ ?duty <{CG}searchTerms> \"{UNHEARD_OF}\" }} }}")
+        assert top(store) == []
+        # A graph loaded from a file, or moved, is copied again; so is one written past the store's methods.
+        graph = "https://w3id.org/caregraph/graph/knowledge/test"
+        store.load_graph(graph, f'<{DUTY}> <{CG}searchTerms> "{UNHEARD_OF}" .'.encode(), ox.RdfFormat.N_TRIPLES)
+        assert top(store) == [DUTY]
+        store.move_graph(graph, IMPORT_GRAPHS + "test/moved")
+        assert top(store) == []
+        store.raw.add(ox.Quad(ox.NamedNode(DUTY), ox.NamedNode(CG + "searchTerms"), ox.Literal("wombat refuge"),
+                              ox.NamedNode(graph)))
+        store.generation += 1
+        assert top(store, "wombat refuge") == [DUTY]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("update", [
+    search_term("INSERT"), search_term("DELETE"),
+    search_term("INSERT", 'where to find \\" help with a LOAD'),
+    f'INSERT DATA {{ GRAPH <{DUTY_GRAPH}> {{ <{DUTY}> <{CG}searchTerms> """move\n"where" copy""" }} }}',
+    f"DROP SILENT GRAPH <{DUTY_GRAPH}#where> ; CLEAR DEFAULT # then DELETE WHERE, said only here",
+    "PREFIX ex: <http://example.org/with#> INSERT DATA { ex:a ex:b 'using' }",
+])
+def test_an_update_that_only_writes_data_is_told_apart(update: str):
+    assert writes_data_only(update)
+
+
+@pytest.mark.parametrize("update", [
+    "DELETE WHERE { ?s ?p ?o }", "insert { ?s ?p 1 } where { ?s ?p ?o }", "LOAD <http://example.org/data.ttl>",
+    "MOVE <http://example.org/a> TO <http://example.org/b>", "ADD DEFAULT TO <http://example.org/b>",
+    "COPY <http://example.org/a> TO DEFAULT", "WITH <http://example.org/a> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+    "INSERT DATA { <http://example.org/a> <http://example.org/b> 'c' } ;\nDELETE WHERE { ?s ?p ?o }",
+    # An escaped "#" in a prefixed name starts no comment that could hide what follows.
+    "PREFIX ex: <http://example.org/> INSERT DATA { ex:a\\#b ex:p ex:c } ; DELETE WHERE { ?s ?p ?o }",
+])
+def test_an_update_that_reads_is_never_taken_for_one_that_only_writes_data(update: str):
+    assert not writes_data_only(update)

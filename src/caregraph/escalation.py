@@ -42,7 +42,8 @@ class Route:
 
 def _index(store: Store) -> matching.Index:
     return store.cached("route-index", lambda: matching.Index(
-        matching.documents_from_rows(store.select("route_documents"), "route")), knowledge=True)
+        matching.documents_from_rows(store.select_text("route_documents", ("route", "field", "text")))),
+        knowledge=True)
 
 
 # Eleven routes make for small word weights, so the bar is lower than for duties.

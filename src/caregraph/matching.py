@@ -130,23 +130,19 @@ class Index:
         self._phrases: dict[str, list[tuple[int, float, tuple[str, ...]]]] = {}
         phrases: list[tuple[int, float, tuple[str, ...]]] = []
         df: dict[str, int] = {}
+        weights_key = tuple(self.weights.items())
         for number, doc in enumerate(documents):
             self._keys.append(doc.key)
-            content: set[str] = set()
-            for name, texts in doc.fields.items():
-                weight = self.weights[name]
-                parts = texts if name == "description" else [p for text in texts for p in _PHRASE_SPLIT.split(text)]
-                for part in parts:
-                    toks = tuple(tokens(part))
-                    for tok in toks:
-                        best, strong = self._postings.setdefault(tok, {}).get(number, (0.0, False))
-                        self._postings[tok][number] = (max(best, weight), strong or name not in _WEAK_FIELDS)
-                    if name not in _CONTEXT_FIELDS:
-                        content.update(toks)
-                    if len(toks) > 1 and name != "description":
-                        phrases.append((number, weight, toks))
+            found, content, own_phrases = _analyse(
+                tuple((name, tuple(texts)) for name, texts in doc.fields.items()), weights_key)
+            for tok, posting in found:
+                postings = self._postings.get(tok)
+                if postings is None:
+                    postings = self._postings[tok] = {}
+                postings[number] = posting
             for tok in content:
                 df[tok] = df.get(tok, 0) + 1
+            phrases.extend((number, weight, toks) for weight, toks in own_phrases)
         n = max(len(self._keys), 1)
         self._idf = {tok: math.log(1 + (n - c + 0.5) / (c + 0.5)) for tok, c in df.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
@@ -189,12 +185,45 @@ class Index:
         return [Hit(key, -score, tuple(sorted(matched[number]))) for score, key, number in ranked]
 
 
-def documents_from_rows(rows: Iterable[dict], key: str) -> list[Document]:
-    """Documents from (key, field, text) rows of a named query."""
+# A document's postings (token, (best field weight, found outside weak fields)), the words of
+# its content and its phrases (field weight, tokens), kept for documents seen before: the index
+# is built again after every change to the knowledge, which leaves most documents as they were.
+@lru_cache(maxsize=8192)
+def _analyse(fields: tuple[tuple[str, tuple[str, ...]], ...], weights: tuple[tuple[str, float], ...]) -> tuple[
+        tuple[tuple[str, tuple[float, bool]], ...], frozenset[str], tuple[tuple[float, tuple[str, ...]], ...]]:
+    weight_of = dict(weights)
+    found: dict[str, tuple[float, bool]] = {}
+    content: set[str] = set()
+    phrases: list[tuple[float, tuple[str, ...]]] = []
+    for name, texts in fields:
+        weight = weight_of[name]
+        strong = name not in _WEAK_FIELDS
+        parts = texts if name == "description" else [p for text in texts for p in _PHRASE_SPLIT.split(text)]
+        # A part seen before in this field adds no posting (a holder's label recurs with each
+        # of its assignments), but its phrase still counts each time.
+        seen: set[str] = set()
+        for part in parts:
+            toks = _tokens(part)
+            if part not in seen:
+                seen.add(part)
+                for tok in toks:
+                    prior = found.get(tok)
+                    found[tok] = (weight, strong) if prior is None else (max(prior[0], weight), prior[1] or strong)
+                if name not in _CONTEXT_FIELDS:
+                    content.update(toks)
+            if len(toks) > 1 and name != "description":
+                phrases.append((weight, toks))
+    return tuple(found.items()), frozenset(content), tuple(phrases)
+
+
+def documents_from_rows(rows: Iterable[Sequence[str]]) -> list[Document]:
+    """Documents from the (key, field, text) rows of a named query (`Store.select_text`)."""
     docs: dict[str, Document] = {}
-    for row in rows:
-        doc = docs.setdefault(row[key].value, Document(row[key].value))
-        doc.fields.setdefault(row["field"].value, []).append(row["text"].value)
+    for key, name, text in rows:
+        doc = docs.get(key)
+        if doc is None:
+            doc = docs[key] = Document(key)
+        doc.fields.setdefault(name, []).append(text)
     return list(docs.values())
 
 

@@ -43,10 +43,9 @@ def speller(store: Store) -> spelling.Speller:
     """A speller over every word of caregraph's knowledge, built once per version of it.
     One-word labels of the thesaurus are kept whole ("aftercare" is not "after care")."""
     def build() -> spelling.Speller:
-        labels = spelling.vocabulary(row["text"].value for row in store.select("thesaurus_labels")
-                                     if " " not in row["text"].value)
-        return spelling.Speller(spelling.vocabulary(row["text"].value for row in store.select("thesaurus_vocabulary")),
-                                matching.STOP_WORDS, keep=labels)
+        labels = spelling.vocabulary(text for _, _, text, _ in thesaurus.label_rows(store) if " " not in text)
+        words = spelling.vocabulary(text for text, in store.select_text("thesaurus_vocabulary", ("text",)))
+        return spelling.Speller(words, matching.STOP_WORDS, keep=labels)
     return store.cached("speller", build, knowledge=True)
 
 

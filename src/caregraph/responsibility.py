@@ -76,8 +76,8 @@ class Response:
 
 
 def _index(store: Store) -> matching.Index:
-    return store.cached("duty-index", lambda: matching.Index(
-        matching.documents_from_rows(store.select("duty_documents"), "duty")), knowledge=True)
+    return store.cached("duty-index", lambda: matching.Index(matching.documents_from_rows(
+        store.select_text("duty_documents", ("duty", "field", "text")))), knowledge=True)
 
 
 def _validity(store: Store) -> dict[str, tuple[object, object, str | None]]:
@@ -96,13 +96,24 @@ def shown_on(store: Store, duty: str, day: dt.date) -> dt.date:
 
 
 def _rows(store: Store, name: str, duties: list[str]) -> list[Solution]:
-    """The rows of a per-duty query for the given duties. Every duty's rows are read in one
-    query and kept per version of the graph: on the on-disk England-scale store the four
-    queries of one answer took about 5 ms, a dictionary lookup takes microseconds. They are
-    the curated knowledge's own rows, so an import of records keeps them."""
-    grouped = store.cached("duty-rows/" + name, lambda: store.select_grouped(name, "duty", _validity(store)),
-                           knowledge=True)
-    return [row for duty in duties for row in grouped.get(duty, ())]
+    """The rows of a per-duty query for the given duties, kept per version of the knowledge:
+    they are its own rows, so an import of records keeps them. Only the duties not read yet
+    are read, in one query: on the on-disk England-scale store the four queries of one answer
+    took about 5 ms, a dictionary lookup takes microseconds; and the first answer after a
+    change to the knowledge reads the rows of its own few duties, not of all of them (a fifth
+    of that answer's time)."""
+    known: dict[str, list[Solution]] = store.cached("duty-rows/" + name, dict, knowledge=True)
+    missing = [d for d in dict.fromkeys(duties) if d not in known]
+    if missing:
+        validity = _validity(store)
+        wanted = [d for d in missing if d in validity]
+        grouped: dict[str, list[Solution]] = {}
+        if wanted:
+            with store.knowledge_reads():
+                grouped = store.select_grouped(name, "duty", wanted)
+        for duty in missing:
+            known[duty] = grouped.get(duty, [])
+    return [row for duty in duties for row in known[duty]]
 
 
 def in_force(store: Store, duty: str, day: dt.date) -> bool:

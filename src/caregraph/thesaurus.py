@@ -115,6 +115,13 @@ def _everyday(text: str) -> bool:
 
 
 
+def label_rows(store: Store) -> list[tuple[str, ...]]:
+    """Every label of the problems and out-of-scope topics as (concept, scheme, text, hidden)
+    text, read once per version of the knowledge: the speller reads them too."""
+    return store.cached("thesaurus-labels", lambda: store.select_text(
+        "thesaurus_labels", ("concept", "scheme", "text", "hidden")), knowledge=True)
+
+
 def load(store: Store) -> Thesaurus:
     """The thesaurus from the store, built once per version of the curated knowledge."""
     def build() -> Thesaurus:
@@ -129,9 +136,9 @@ def load(store: Store) -> Thesaurus:
                     into[iri].append(row[key].value)
         labels: list[tuple[str, str, bool]] = []
         scheme_of: dict[str, str] = {}
-        for row in store.select("thesaurus_labels"):
-            labels.append((row["concept"].value, row["text"].value, value(row["hidden"]) is True))
-            scheme_of[row["concept"].value] = row["scheme"].value
+        for concept, scheme, text, hidden in label_rows(store):
+            labels.append((concept, text, hidden == "true"))
+            scheme_of[concept] = scheme
         concepts = {iri: Concept(iri, label, scheme_of.get(iri) != OUT_OF_SCOPE,
                                  tuple(sorted(duties.get(iri, ()))), tuple(sorted(routes.get(iri, ()))), note)
                     for iri, (label, note) in heads.items()}
