@@ -57,7 +57,9 @@ class Thesaurus:
         self.concepts = concepts
         # Each label as its stemmed words, stop words kept: "no home" and "care for my" are
         # phrases, not "home" and "care". A label of stop words only could match anything.
-        self._labels = [(iri, text, tuple(matching.words(text)), hidden) for iri, text, hidden in labels
+        # In a fixed order, not the store's: which of two equally strong labels is shown must
+        # not change when the knowledge is written again in another order.
+        self._labels = [(iri, text, tuple(matching.words(text)), hidden) for iri, text, hidden in sorted(labels)
                         if matching.tokens(text)]
         # Labels by their first word: a question only needs the labels its words begin.
         self._by_first: dict[str, list[tuple[str, str, tuple[str, ...], bool]]] = {}
