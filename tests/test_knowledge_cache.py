@@ -20,7 +20,7 @@ from caregraph.build import build
 from caregraph.dates import parse_day
 from caregraph.importers.run import import_source
 from caregraph.resources import ontology_dir
-from caregraph.store import IMPORT_GRAPHS, OxigraphStore, Store, writes_data_only
+from caregraph.store import IMPORT_GRAPHS, OxigraphStore, Store, changed_graphs, writes_data_only
 
 REGISTERS = FIXTURES / "registers"
 # One file of every importer the project ships.
@@ -200,12 +200,15 @@ def test_on_disk_every_kind_of_write_to_the_knowledge_changes_the_answer(tmp_pat
         assert {"Index", "Speller", "Thesaurus"} <= set(builds[built:])
         store.update(search_term("DELETE"))
         assert top(store) == [] and answers(store) == before
-        # One with a WHERE may read anything: the copy is made again from the store.
+        # One with a WHERE may read anything, records too, so it is not run on the copy; when
+        # its templates name the graphs it writes, only those are copied again from the store.
         store.update(f'INSERT {{ GRAPH <{DUTY_GRAPH}> {{ ?duty <{CG}searchTerms> "{UNHEARD_OF}" }} }} '
                      f'WHERE {{ GRAPH <{DUTY_GRAPH}> {{ ?duty a <{CG}Duty> }} FILTER (?duty = <{DUTY}>) }}')
-        assert top(store) == [DUTY] and store._copy is not copy
+        assert top(store) == [DUTY] and store._copy is copy
+        # A template writing to GRAPH ?g could write anywhere: the whole copy is made again.
         store.update(f"DELETE WHERE {{ GRAPH ?g {{ ?duty <{CG}searchTerms> \"{UNHEARD_OF}\" }} }}")
-        assert top(store) == []
+        assert top(store) == [] and store._copy is not copy
+        assert answers(store) == before
         # A graph loaded from a file, or moved, is copied again; so is one written past the store's methods.
         graph = "https://w3id.org/caregraph/graph/knowledge/test"
         store.load_graph(graph, f'<{DUTY}> <{CG}searchTerms> "{UNHEARD_OF}" .'.encode(), ox.RdfFormat.N_TRIPLES)
@@ -241,3 +244,20 @@ def test_an_update_that_only_writes_data_is_told_apart(update: str):
 ])
 def test_an_update_that_reads_is_never_taken_for_one_that_only_writes_data(update: str):
     assert not writes_data_only(update)
+
+
+@pytest.mark.parametrize("update, graphs", [
+    ("DELETE { GRAPH <http://example.org/a> { ?s ?p ?o } } INSERT { GRAPH <http://example.org/b> { ?s ?p 1 } } "
+     "WHERE { GRAPH <http://example.org/c> { ?s ?p ?o } }", {"http://example.org/a", "http://example.org/b"}),
+    ("WITH <http://example.org/a> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", {"http://example.org/a"}),
+    ("insert { ?s ?p 1 } using <http://example.org/a> where { ?s ?p ?o }", {""}),
+    ("DELETE WHERE { GRAPH <http://example.org/a> { ?s ?p ?o } }", {"http://example.org/a"}),
+    ("BASE <http://example.org/> INSERT { GRAPH <a> { ?s ?p 1 } } WHERE { ?s ?p ?o }", {"http://example.org/a"}),
+    ("DROP GRAPH <http://example.org/a> ; CLEAR DEFAULT", {"http://example.org/a", ""}),
+    # What the text cannot tell: a graph named by a variable, graphs read into others, everything.
+    ("DELETE WHERE { GRAPH ?g { ?s ?p ?o } }", None), ("INSERT { GRAPH ?g { ?s ?p 1 } } WHERE { GRAPH ?g { ?s ?p ?o } }", None),
+    ("LOAD <http://example.org/data.ttl>", None), ("MOVE <http://example.org/a> TO <http://example.org/b>", None),
+    ("ADD DEFAULT TO <http://example.org/b>", None), ("CLEAR ALL", None), ("DROP NAMED", None), ("INSERT {", None),
+])
+def test_the_graphs_an_update_writes_are_read_from_its_text_or_left_unknown(update: str, graphs: set[str] | None):
+    assert changed_graphs(update) == graphs

@@ -399,7 +399,7 @@ class OxigraphStore(Store):
                 copy.extend(reversed([q for g in graphs for q in self._ox.quads_for_pattern(None, None, None, g)]))
                 self._copy, self._stale = copy, set()
             for name in sorted(self._stale):
-                graph = ox.NamedNode(name)
+                graph = ox.NamedNode(name) if name else ox.DefaultGraph()
                 self._copy.remove_graph(graph)
                 if not _records(graph):
                     self._copy.extend(reversed(list(self._ox.quads_for_pattern(None, None, None, graph))))
@@ -410,8 +410,16 @@ class OxigraphStore(Store):
         """After a write to the store on disk, under the write lock: apply the update `sparql` to
         the knowledge copy too if it only writes data, or mark `graphs` to copy again. Anything
         else leaves the whole copy to be made again."""
-        if getattr(self._scope, "records", False) or (sparql is not None and not writes_data_only(sparql)):
+        if getattr(self._scope, "records", False):
             return
+        if sparql is not None and not writes_data_only(sparql):
+            # An update with a WHERE cannot run on the copy (its WHERE may read records the copy
+            # lacks), but when its templates name every graph they write, only those graphs need
+            # copying again: milliseconds, where the whole copy takes about 0.4 s at England scale.
+            named = changed_graphs(sparql, base_iri)
+            if named is None:
+                return
+            sparql, graphs = None, named
         # Under the copy's lock: a copy being made from the store meanwhile may have missed this write.
         with self._copy_lock:
             if self._copy is None or self._stale is None:
@@ -555,6 +563,41 @@ def writes_data_only(sparql: str) -> bool:
     has the same effect on a copy of some of the store's graphs. Conservative: the keyword of
     any other operation anywhere outside strings, IRIs and comments says no."""
     return _READING.search(_UNREAD.sub(" ", sparql)) is None
+
+
+def changed_graphs(sparql: str, base_iri: str | None = None) -> set[str] | None:
+    """The graphs a SPARQL update can change, by the IRIs its templates and operations name
+    ("" for the default graph), or None when that cannot be read from its text: a template
+    writing to GRAPH ?g, LOAD, ADD, MOVE, COPY, CLEAR ALL, or text the parser does not take."""
+    # rdflib's parser is only needed here, for updates with a WHERE; imported on first use.
+    from rdflib.plugins.sparql.algebra import translateUpdate
+    from rdflib.plugins.sparql.parser import parseUpdate
+    from rdflib.term import URIRef
+
+    try:
+        operations = translateUpdate(parseUpdate(sparql), base=base_iri).algebra
+    except Exception:  # noqa: BLE001 - any text rdflib cannot read leaves the answer unknown
+        return None
+    graphs: set[str] = set()
+    for op in operations:
+        if op.name in ("Modify", "DeleteWhere", "InsertData", "DeleteData"):
+            # (rdflib's CompValue.get does not return None for a missing key: test with `in`.)
+            templates = [op] if op.name != "Modify" else [op[k] for k in ("delete", "insert") if k in op]
+            for template in templates:
+                for graph in (template["quads"] if "quads" in template else {}):
+                    if not isinstance(graph, URIRef):
+                        return None
+                    graphs.add(str(graph))
+                if "triples" in template and template["triples"]:
+                    default = op["withClause"] if "withClause" in op else None
+                    graphs.add(str(default) if default is not None else "")
+        elif op.name in ("Clear", "Drop", "Create") and isinstance(op["graphiri"] if "graphiri" in op else None, URIRef):
+            graphs.add(str(op["graphiri"]))
+        elif op.name in ("Clear", "Drop") and "graphiri" in op and op["graphiri"] == "DEFAULT":
+            graphs.add("")
+        else:
+            return None
+    return graphs
 
 
 def _nquads_parts(quads: Iterable[ox.Quad], count: int) -> list[bytes]:
