@@ -97,3 +97,18 @@ def test_why_examples_are_answered(store, question, holder, basis):
 @pytest.mark.parametrize("question", OUT_OF_SCOPE)
 def test_out_of_scope_examples_are_declined(store, question):
     assert evaluation.answered(store, {"question": question, "as_of": None, "expect": []})
+
+
+# A care word caregraph's duties are full of ("carer", "dementia") keeps a question in scope
+# beside a word caregraph never uses ("wallet", "wandering"); without one, such a word still
+# marks a question about something else.
+@pytest.mark.parametrize("question, inside", [
+    ("carer stole money from my dad's wallet", True),
+    ("my dad has dementia and keeps wandering at night", True),
+    ("someone stole my wallet on the bus", False),
+    ("my bike was stolen", False),
+    ("best skin care cream", False),
+])
+def test_a_care_word_keeps_a_question_beside_an_unknown_word_in_scope(store, question, inside):
+    confidence = responsibility.ask(store, question).confidence
+    assert (confidence != responsibility.OUTSIDE) == inside, confidence

@@ -143,6 +143,11 @@ LONG = 12
 FOCUS = 0.5
 # A problem named in that last question is what the story is about: its boost counts double.
 FOCUS_PROBLEM = 2.0
+# A word in at least about one duty in fifteen (IDF at most this) that is not everyday English
+# ("carer", "dementia", "hospital") is a care word: beside it, a word caregraph never uses
+# ("wallet") does not make a question someone else's.
+CORE_IDF = 3.0
+
 
 
 def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 5) -> Response:
@@ -150,7 +155,9 @@ def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 
     day = as_of or dt.date.today()
     read = reading.read(store, question)
     ranked, coverage = rank(store, read, day)
-    confidence = judge(read, ranked[0][1] if ranked else 0.0, coverage)
+    index = _index(store)
+    core = any(index.idf(t) <= CORE_IDF and not thesaurus.is_everyday_word(t) for t in read.tokens)
+    confidence = judge(read, ranked[0][1] if ranked else 0.0, coverage, core)
     if confidence == OUTSIDE:
         response = Response(question, day, [], None, confidence=confidence, reading=read)
         response.notes.append(_outside_note(read, day))
@@ -209,11 +216,12 @@ def rank(store: Store, read: reading.Reading, day: dt.date) -> tuple[list[tuple[
     return ranked, coverage
 
 
-def judge(read: reading.Reading, best: float, coverage: float = 1.0) -> str:
+def judge(read: reading.Reading, best: float, coverage: float = 1.0, core: bool = False) -> str:
     """SURE, UNSURE or OUTSIDE caregraph's scope: a recognised problem makes a question
     caregraph's, an out-of-scope topic that weighs as much or more makes it someone else's
     (in a short question; a long story mentions all sorts), and without either the words'
-    evidence for the best answer decides."""
+    evidence for the best answer decides. A `core` care word keeps a question whose other
+    words caregraph never uses in scope."""
     problem = max((m.strength for m in read.problems), default=0.0)
     # Several out-of-scope topics in one question ("dog", "holiday") add up.
     outside = sum(m.strength for m in read.outside)
@@ -227,7 +235,7 @@ def judge(read: reading.Reading, best: float, coverage: float = 1.0) -> str:
     # Problems named only by everyday words ("complain", "stolen") beside an out-of-scope
     # topic or, in a short question, words caregraph never uses: about something else.
     weak = all(m.everyday for m in read.problems)
-    if weak and not cared_for and (outside or (read.foreign and read.length <= SHORT)):
+    if weak and not cared_for and (outside or (read.foreign and read.length <= SHORT and not core)):
         return OUTSIDE
     if problem:
         return SURE
@@ -237,7 +245,7 @@ def judge(read: reading.Reading, best: float, coverage: float = 1.0) -> str:
     if best < WEAK:
         # Weak evidence and words caregraph never uses: about something else. Weak evidence
         # in caregraph's own words: vague, so offer choices.
-        return OUTSIDE if read.foreign or not best else UNSURE
+        return OUTSIDE if (read.foreign and not core) or not best else UNSURE
     return SURE if best >= STRONG else UNSURE
 
 

@@ -49,7 +49,7 @@ class Match:
     @property
     def everyday(self) -> bool:
         """Matched only by one everyday word ("complain", "stolen"): weak evidence."""
-        return len(matching.tokens(self.words)) == 1 and _everyday(self.words)
+        return len(matching.tokens(self.words)) == 1 and is_everyday_word(self.words)
 
 
 class Thesaurus:
@@ -80,7 +80,7 @@ class Thesaurus:
                  # An everyday word on its own ("nice", "fall", "food") names a problem only
                  # in a question of a few words; in a story it is usually just a word.
                  # Out-of-scope topics are meant to catch such words, wherever they stand.
-                 and (short or len(toks) > 1 or not _everyday(text) or not self.concepts[iri].in_scope)]
+                 and (short or len(toks) > 1 or not is_everyday_word(text) or not self.concepts[iri].in_scope)]
         # Words that belong to a longer phrase of another problem are that phrase's:
         # "kicked out of hospital" is about discharge, not about being kicked.
         phrases = [(iri, set(toks)) for iri, _, toks, _ in found]
@@ -112,7 +112,8 @@ EVERYDAY = 4.0
 SLACK = 3
 
 
-def _everyday(text: str) -> bool:
+def is_everyday_word(text: str) -> bool:
+    """Whether a word is common in everyday English (Zipf frequency EVERYDAY or more)."""
     return zipf_frequency(text.lower(), "en") >= EVERYDAY
 
 
