@@ -205,8 +205,15 @@ def test_on_disk_every_kind_of_write_to_the_knowledge_changes_the_answer(tmp_pat
         store.update(f'INSERT {{ GRAPH <{DUTY_GRAPH}> {{ ?duty <{CG}searchTerms> "{UNHEARD_OF}" }} }} '
                      f'WHERE {{ GRAPH <{DUTY_GRAPH}> {{ ?duty a <{CG}Duty> }} FILTER (?duty = <{DUTY}>) }}')
         assert top(store) == [DUTY] and store._copy is copy
-        # A template writing to GRAPH ?g could write anywhere: the whole copy is made again.
+        # A template writing to GRAPH ?g: its WHERE, asked first, says which graphs it will write.
         store.update(f"DELETE WHERE {{ GRAPH ?g {{ ?duty <{CG}searchTerms> \"{UNHEARD_OF}\" }} }}")
+        assert top(store) == [] and store._copy is copy
+        store.update(f'INSERT {{ GRAPH ?g {{ ?duty <{CG}searchTerms> "{UNHEARD_OF}" }} }} '
+                     f'WHERE {{ GRAPH ?g {{ ?duty a <{CG}Duty> }} FILTER (?duty = <{DUTY}>) }}')
+        assert top(store) == [DUTY] and store._copy is copy
+        # With a second operation after it, the update cannot be asked first: the copy is made again.
+        store.update(f"DELETE WHERE {{ GRAPH ?g {{ ?duty <{CG}searchTerms> \"{UNHEARD_OF}\" }} }} ; "
+                     f"DROP SILENT GRAPH <{DUTY_GRAPH}#none>")
         assert top(store) == [] and store._copy is not copy
         assert answers(store) == before
         # A graph loaded from a file, or moved, is copied again; so is one written past the store's methods.

@@ -133,7 +133,8 @@ def knowledge_write_where(store: Store) -> None:
 
 def knowledge_write_any_graph(store: Store) -> None:
     """The same change by an update whose template writes to GRAPH ?g, which could be any graph:
-    on disk, the whole copy of the knowledge in memory is then made again from the store."""
+    on disk, its WHERE is asked first for the graphs it will write, and only those graphs of
+    the knowledge copy are copied again."""
     quad = f'GRAPH ?g {{ ?duty <https://w3id.org/caregraph/def#searchTerms> "{BENCH_PHRASE}" }}'
     if bool(store.query(f"ASK {{ {quad} }}")):
         store.update(f"DELETE WHERE {{ {quad} }}")

@@ -440,6 +440,9 @@ class OxigraphStore(Store):
     def _write(self, sparql: str, base_iri: str | None = None, graphs: Iterable[str] | None = None) -> None:
         """Run an update; `graphs`, when given, are all the graphs it can change."""
         with self._write_lock:
+            if graphs is None and self.path is not None and not writes_data_only(sparql) \
+                    and changed_graphs(sparql, base_iri) is None:
+                graphs = self._graphs_bound(sparql, base_iri)
             try:
                 self._ox.update(sparql, base_iri=base_iri)
             except SyntaxError as exc:
@@ -447,6 +450,30 @@ class OxigraphStore(Store):
             if self.path is not None:
                 self._keep_copy(sparql if graphs is None else None, base_iri, graphs or ())
             self.generation += 1
+
+    def _graphs_bound(self, sparql: str, base_iri: str | None) -> set[str] | None:
+        """Before an update whose templates write to GRAPH ?g: the graphs they will write, found
+        by asking its WHERE for ?g's values, so that only those graphs of the knowledge copy are
+        copied again. None when the update is not one operation with a plain WHERE."""
+        read = _templates(sparql, base_iri)
+        if read is None or not read[1]:
+            return None
+        constants, variables = read
+        select = _where_as_select(sparql, variables)
+        if select is None:
+            return None
+        try:
+            solutions = self._ox.query(select, base_iri=base_iri)
+        except (SyntaxError, OSError, ValueError):
+            return None
+        for solution in solutions:
+            for name in variables:
+                node = solution[name]
+                if isinstance(node, ox.NamedNode):
+                    constants.add(node.value)
+                elif node is not None:  # a template cannot write to a blank node or literal graph
+                    return None
+        return constants
 
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple]) -> None:
         self.update(f"DROP SILENT GRAPH <{graph}> ;\n" + _insert_data(graph, triples))
@@ -569,25 +596,39 @@ def changed_graphs(sparql: str, base_iri: str | None = None) -> set[str] | None:
     """The graphs a SPARQL update can change, by the IRIs its templates and operations name
     ("" for the default graph), or None when that cannot be read from its text: a template
     writing to GRAPH ?g, LOAD, ADD, MOVE, COPY, CLEAR ALL, or text the parser does not take."""
+    read = _templates(sparql, base_iri, variables_allowed=False)
+    return None if read is None else read[0]
+
+
+def _templates(sparql: str, base_iri: str | None = None,
+               variables_allowed: bool = True) -> tuple[set[str], list[str]] | None:
+    """The graph IRIs an update's operations name, and the variables its one DELETE/INSERT ...
+    WHERE operation's templates name graphs by (only allowed for one operation with no USING
+    or WITH); None when neither can be read from its text."""
     # rdflib's parser is only needed here, for updates with a WHERE; imported on first use.
     from rdflib.plugins.sparql.algebra import translateUpdate
     from rdflib.plugins.sparql.parser import parseUpdate
-    from rdflib.term import URIRef
+    from rdflib.term import URIRef, Variable
 
     try:
         operations = translateUpdate(parseUpdate(sparql), base=base_iri).algebra
     except Exception:  # noqa: BLE001 - any text rdflib cannot read leaves the answer unknown
         return None
     graphs: set[str] = set()
+    variables: list[str] = []
     for op in operations:
         if op.name in ("Modify", "DeleteWhere", "InsertData", "DeleteData"):
             # (rdflib's CompValue.get does not return None for a missing key: test with `in`.)
             templates = [op] if op.name != "Modify" else [op[k] for k in ("delete", "insert") if k in op]
             for template in templates:
                 for graph in (template["quads"] if "quads" in template else {}):
-                    if not isinstance(graph, URIRef):
+                    if isinstance(graph, Variable) and variables_allowed and len(operations) == 1 \
+                            and op.name in ("Modify", "DeleteWhere") and not {"using", "withClause"} & set(op):
+                        variables.append(str(graph))
+                    elif isinstance(graph, URIRef):
+                        graphs.add(str(graph))
+                    else:
                         return None
-                    graphs.add(str(graph))
                 if "triples" in template and template["triples"]:
                     default = op["withClause"] if "withClause" in op else None
                     graphs.add(str(default) if default is not None else "")
@@ -597,7 +638,34 @@ def changed_graphs(sparql: str, base_iri: str | None = None) -> set[str] | None:
             graphs.add("")
         else:
             return None
-    return graphs
+    return graphs, sorted(set(variables))
+
+
+# Where an update's first operation keyword and its WHERE stand, outside braces.
+_CLAUSE = re.compile(r"\b(INSERT|DELETE|WHERE)\b|[{}]", re.IGNORECASE)
+
+
+def _where_as_select(sparql: str, variables: list[str]) -> str | None:
+    """`DELETE/INSERT {...} WHERE {...}` (or `DELETE WHERE {...}`) as `SELECT DISTINCT ?g
+    WHERE {...}` under the same prologue, or None if its clauses cannot be found."""
+    # Strings, IRIs and comments blanked to spaces of the same length: positions still hold.
+    plain = _UNREAD.sub(lambda m: " " * len(m.group(0)), sparql)
+    depth, start, where = 0, None, None
+    for m in _CLAUSE.finditer(plain):
+        text = m.group(0)
+        if text == "{":
+            depth += 1
+        elif text == "}":
+            depth -= 1
+        elif depth == 0 and text.upper() in ("INSERT", "DELETE") and start is None:
+            start = m.start()
+        elif depth == 0 and text.upper() == "WHERE" and start is not None:
+            where = m.start()
+            break
+    if start is None or where is None:
+        return None
+    chosen = " ".join("?" + name for name in variables)
+    return f"{sparql[:start]} SELECT DISTINCT {chosen} {sparql[where:].rstrip().rstrip(';')}"
 
 
 def _nquads_parts(quads: Iterable[ox.Quad], count: int) -> list[bytes]:
