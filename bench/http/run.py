@@ -212,6 +212,12 @@ def wrk(url: str, script: str, name: str, duration: int) -> dict[str, float]:
     lua.write_text(script)
     result = subprocess.run(["wrk", "-t2", "-c10", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", str(lua), url],
                             capture_output=True, text=True, timeout=duration + 60)
+    return parse_wrk(result, url, name)
+
+
+def parse_wrk(result: subprocess.CompletedProcess, url: str, name: str) -> dict[str, float]:
+    """Requests per second, median and p99 ms, and errors (non-2xx answers and timeouts) from
+    wrk's output with --latency."""
     text = result.stdout
     # wrk pads a one-letter unit ("1.02s ") with a space.
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", text, re.M))

@@ -32,7 +32,6 @@ import argparse
 import importlib.util
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -131,24 +130,12 @@ def wrk_replicas(urls: list[str], script: str, name: str, duration: int) -> dict
     def one(url: str) -> dict[str, float]:
         result = subprocess.run(["wrk", "-t1", f"-c{per}", f"-d{duration}s", "--timeout", "10s", "--latency",
                                  "-s", str(lua), url], capture_output=True, text=True, timeout=duration + 60)
-        return _parse(result, url, name)
+        return http.parse_wrk(result, url, name)
 
     with ThreadPoolExecutor(len(urls)) as pool:
         parts = list(pool.map(one, urls))
     return {"rps": sum(p["rps"] for p in parts), "p50": max(p["p50"] for p in parts),
             "p99": max(p["p99"] for p in parts), "errors": sum(p["errors"] for p in parts)}
-
-
-def _parse(result: subprocess.CompletedProcess, url: str, name: str) -> dict[str, float]:
-    text = result.stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", text, re.M))
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
-    if result.returncode or rate is None or set(latency) != {"50", "99"}:
-        raise RuntimeError(f"wrk on {url} ({name}) gave no figures:\n{text}{result.stderr}")
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    timeouts = re.search(r"Socket errors: .*timeout (\d+)", text)
-    return {"rps": float(rate.group(1)), "p50": http._ms(latency["50"]), "p99": http._ms(latency["99"]),
-            "errors": float(errors.group(1) if errors else 0) + float(timeouts.group(1) if timeouts else 0)}
 
 
 def main() -> int:
