@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import httpx
 
 from caregraph.api.sparql_output import FORMATS, cut_marker
-from caregraph.api.sparql_workers import Execution, Job, QueryFailed
+from caregraph.api.sparql_workers import Execution, Job, QueryFailed, answers_ask
 
 # The format key of each media type an engine may answer with, so a cut result ends with the right marker.
 _BY_MEDIA_TYPE = {f.media_type.split(";")[0]: key for key, f in FORMATS.items()}
@@ -117,10 +117,4 @@ class RemotePool:
 
     async def probe(self) -> str | None:
         """Why a query cannot be answered now, or None when the engine answered a trivial one."""
-        try:
-            execution = await self.execute(Job("ASK {}", "application/sparql-results+json"))
-        except QueryFailed as exc:
-            return exc.message
-        if not execution.complete or b"true" not in b"".join(execution.body):
-            return "the SPARQL engine gave a wrong answer to ASK {}"
-        return None
+        return await answers_ask(self.execute, "the SPARQL engine gave a wrong answer to ASK {}")

@@ -24,7 +24,7 @@ import resource
 import signal
 import struct
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,6 +213,18 @@ class Execution:
                 async for part in self._rest:
                     yield part
         return chunks()
+
+
+async def answers_ask(execute: Callable[[Job], Awaitable[Execution]], wrong: str) -> str | None:
+    """Why `execute` cannot answer a query now, or None when it answered a trivial ASK rightly:
+    the health probe of the worker pool and of a remote engine alike."""
+    try:
+        execution = await execute(Job("ASK {}", "application/sparql-results+json"))
+    except QueryFailed as exc:
+        return exc.message
+    if not execution.complete or b"true" not in b"".join(execution.body):
+        return wrong
+    return None
 
 
 class SparqlPool:
@@ -475,10 +487,4 @@ class SparqlPool:
         """Why a query cannot be answered now, or None when a trivial one was answered."""
         if not self.size or (self._open.is_set() and not self.workers):  # during a write none is, for a moment
             return "no query worker is running"
-        try:
-            execution = await self.execute(Job("ASK {}", "application/sparql-results+json"))
-        except QueryFailed as exc:
-            return exc.message
-        if not execution.complete or b"true" not in b"".join(execution.body):
-            return "a query worker gave a wrong answer"
-        return None
+        return await answers_ask(self.execute, "a query worker gave a wrong answer")
