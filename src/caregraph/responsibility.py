@@ -145,9 +145,9 @@ FOCUS = 0.5
 FOCUS_PROBLEM = 2.0
 # A word in at least about one duty in fifteen (IDF at most this) that is not everyday English
 # ("carer", "dementia", "hospital") is a care word: beside it, a word caregraph never uses
-# ("wallet") does not make a question someone else's.
+# ("wallet") does not make a question someone else's. Tokens are stems, and a stem is rarely
+# an everyday word ("hospit"): that errs towards keeping a question.
 CORE_IDF = 3.0
-
 
 
 def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 5) -> Response:

@@ -283,8 +283,9 @@ class OxigraphStore(Store):
     change to it; the same queries over the copy take about a third of the time. Writes keep
     the copy current as they are made: an import of records never touches it; an update that
     only writes what it states (INSERT DATA, DELETE DATA, DROP, CLEAR: a rebuild, a graph
-    replaced) is applied to it too; a graph loaded or moved is copied again from disk when
-    next read; after any other update (one with a WHERE or a LOAD) the whole copy is made
+    replaced) is applied to it too; a graph loaded or moved, or written by an update with a
+    WHERE (`named_graphs_written`), is copied again from disk when next read; after any other
+    write (a LOAD in an update, USING, GRAPH ?g among several operations) the whole copy is made
     again from disk when next read (about 0.4 s on the England-scale store).
     """
 
@@ -407,19 +408,11 @@ class OxigraphStore(Store):
             return self._copy
 
     def _keep_copy(self, sparql: str | None, base_iri: str | None = None, graphs: Iterable[str] = ()) -> None:
-        """After a write to the store on disk, under the write lock: apply the update `sparql` to
-        the knowledge copy too if it only writes data, or mark `graphs` to copy again. Anything
-        else leaves the whole copy to be made again."""
+        """After a write to the store on disk, under the write lock: apply `sparql`, an update
+        that only writes data, to the knowledge copy too, or mark `graphs` to copy again. A write
+        that calls neither leaves the whole copy to be made again."""
         if getattr(self._scope, "records", False):
             return
-        if sparql is not None and not writes_data_only(sparql):
-            # An update with a WHERE cannot run on the copy (its WHERE may read records the copy
-            # lacks), but when its templates name every graph they write, only those graphs need
-            # copying again: milliseconds, where the whole copy takes about 0.4 s at England scale.
-            named = changed_graphs(sparql, base_iri)
-            if named is None:
-                return
-            sparql, graphs = None, named
         # Under the copy's lock: a copy being made from the store meanwhile may have missed this write.
         with self._copy_lock:
             if self._copy is None or self._stale is None:
@@ -440,24 +433,27 @@ class OxigraphStore(Store):
     def _write(self, sparql: str, base_iri: str | None = None, graphs: Iterable[str] | None = None) -> None:
         """Run an update; `graphs`, when given, are all the graphs it can change."""
         with self._write_lock:
-            if graphs is None and self.path is not None and not writes_data_only(sparql) \
-                    and changed_graphs(sparql, base_iri) is None:
-                graphs = self._graphs_bound(sparql, base_iri)
+            data_only = graphs is None and writes_data_only(sparql)
+            if graphs is None and not data_only and self.path is not None:
+                graphs = self._graphs_written(sparql, base_iri)
             try:
                 self._ox.update(sparql, base_iri=base_iri)
             except SyntaxError as exc:
                 raise StoreError(f"invalid SPARQL update: {exc}") from exc
-            if self.path is not None:
-                self._keep_copy(sparql if graphs is None else None, base_iri, graphs or ())
+            if self.path is not None and (data_only or graphs is not None):
+                self._keep_copy(sparql if data_only else None, base_iri, graphs or ())
             self.generation += 1
 
-    def _graphs_bound(self, sparql: str, base_iri: str | None) -> set[str] | None:
-        """Before an update whose templates write to GRAPH ?g: the graphs they will write, found
-        by asking its WHERE for ?g's values, so that only those graphs of the knowledge copy are
-        copied again. None when the update is not one operation with a plain WHERE."""
-        read = _templates(sparql, base_iri)
+    def _graphs_written(self, sparql: str, base_iri: str | None) -> set[str] | None:
+        """Before an update with a WHERE, which cannot run on the knowledge copy (its WHERE may
+        read records the copy lacks): the graphs it will write, so that only those are copied
+        again (milliseconds, where the whole copy takes about 0.4 s at England scale). They are
+        the graphs its templates name, and for a template writing to GRAPH ?g, the values its
+        WHERE gives ?g, asked first. None when they cannot be known (LOAD, USING, several
+        operations with GRAPH ?g...)."""
+        read = named_graphs_written(sparql, base_iri)
         if read is None or not read[1]:
-            return None
+            return None if read is None else read[0]
         constants, variables = read
         select = _where_as_select(sparql, variables)
         if select is None:
@@ -592,19 +588,12 @@ def writes_data_only(sparql: str) -> bool:
     return _READING.search(_UNREAD.sub(" ", sparql)) is None
 
 
-def changed_graphs(sparql: str, base_iri: str | None = None) -> set[str] | None:
-    """The graphs a SPARQL update can change, by the IRIs its templates and operations name
-    ("" for the default graph), or None when that cannot be read from its text: a template
-    writing to GRAPH ?g, LOAD, ADD, MOVE, COPY, CLEAR ALL, or text the parser does not take."""
-    read = _templates(sparql, base_iri, variables_allowed=False)
-    return None if read is None else read[0]
-
-
-def _templates(sparql: str, base_iri: str | None = None,
-               variables_allowed: bool = True) -> tuple[set[str], list[str]] | None:
-    """The graph IRIs an update's operations name, and the variables its one DELETE/INSERT ...
-    WHERE operation's templates name graphs by (only allowed for one operation with no USING
-    or WITH); None when neither can be read from its text."""
+def named_graphs_written(sparql: str, base_iri: str | None = None) -> tuple[set[str], list[str]] | None:
+    """What a SPARQL update's text says of the graphs it can change: the IRIs its templates and
+    operations name ("" for the default graph), and the variables naming the graphs of its
+    templates (GRAPH ?g) when it is one DELETE/INSERT ... WHERE with no USING or WITH. None when
+    the text cannot say: LOAD, ADD, MOVE, COPY, CLEAR ALL, GRAPH ?g in one of several
+    operations, or text the parser does not take."""
     # rdflib's parser is only needed here, for updates with a WHERE; imported on first use.
     from rdflib.plugins.sparql.algebra import translateUpdate
     from rdflib.plugins.sparql.parser import parseUpdate
@@ -622,7 +611,7 @@ def _templates(sparql: str, base_iri: str | None = None,
             templates = [op] if op.name != "Modify" else [op[k] for k in ("delete", "insert") if k in op]
             for template in templates:
                 for graph in (template["quads"] if "quads" in template else {}):
-                    if isinstance(graph, Variable) and variables_allowed and len(operations) == 1 \
+                    if isinstance(graph, Variable) and len(operations) == 1 \
                             and op.name in ("Modify", "DeleteWhere") and not {"using", "withClause"} & set(op):
                         variables.append(str(graph))
                     elif isinstance(graph, URIRef):

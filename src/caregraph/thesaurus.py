@@ -117,7 +117,6 @@ def is_everyday_word(text: str) -> bool:
     return zipf_frequency(text.lower(), "en") >= EVERYDAY
 
 
-
 def label_rows(store: Store) -> list[tuple[str, ...]]:
     """Every label of the problems and out-of-scope topics as (concept, scheme, text, hidden)
     text, read once per version of the knowledge: the speller reads them too."""
