@@ -46,8 +46,9 @@ def add(path: str) -> dict:
     if clash:
         sys.exit(f"{path}: ids already in the bank: {sorted(clash)[:5]}")
     writers = sorted({q["writer"] for q in new})
-    bank["about"] += (f" Writer {', '.join(writers)}'s {len(new)} questions were written later, in the styles that "
-                      "scored lowest, and split on their own in the same way.")
+    names = writers[0] if len(writers) == 1 else ", ".join(writers[:-1]) + " and " + writers[-1]
+    bank["about"] += (f" Writer{'s' if len(writers) > 1 else ''} {names}'s {len(new)} questions were written later by "
+                      "writers who did not see the matcher, and split on their own in the same way.")
     bank["questions"] += split(new)
     return bank
 
