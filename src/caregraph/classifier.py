@@ -43,24 +43,27 @@ class NaiveBayes:
     def __init__(self, documents: Iterable[Document], alpha: float = ALPHA) -> None:
         self.keys: list[str] = []
         examples: list[int] = []
-        counts: list[Counter[str]] = []
+        sizes: list[int] = []
+        self._postings: dict[str, list[tuple[int, float]]] = {}
         for doc in documents:
-            n, found = _count(tuple((name, tuple(doc.fields.get(name, ()))) for name in FIELDS))
+            n, size, lifts = _count(tuple((name, tuple(doc.fields.get(name, ()))) for name in FIELDS), alpha)
             if n:
+                number = len(self.keys)
                 self.keys.append(doc.key)
                 examples.append(n)
-                counts.append(found)
-        vocabulary = set().union(*counts) if counts else set()
+                sizes.append(size)
+                for feature, lift in lifts:
+                    postings = self._postings.get(feature)
+                    if postings is None:
+                        postings = self._postings[feature] = []
+                    postings.append((number, lift))
         total = sum(examples) or 1
         self._prior = [math.log(n / total) for n in examples]
-        # log P(feature | duty) = log(count + alpha) - log(all of the duty's counts + alpha * |V|);
-        # a duty's features seen at least once keep the part above the unseen value.
-        self._norm = [math.log(sum(found.values()) + alpha * len(vocabulary)) for found in counts]
+        # log P(feature | duty) = log(count + alpha) - log(all of the duty's counts + alpha * |V|):
+        # the second part is the same for every feature of a duty, and a feature the duty uses
+        # adds its lift over an unseen one, log((count + alpha) / alpha).
+        self._norm = [math.log(size + alpha * len(self._postings)) for size in sizes]
         self._log_alpha = math.log(alpha)
-        self._postings: dict[str, list[tuple[int, float]]] = {}
-        for number, found in enumerate(counts):
-            for feature, count in found.items():
-                self._postings.setdefault(feature, []).append((number, math.log((count + alpha) / alpha)))
 
     def log_likelihoods(self, toks: Sequence[str]) -> dict[str, float]:
         """Each duty's joint log-likelihood with the question's tokens. Features the knowledge
@@ -74,11 +77,13 @@ class NaiveBayes:
         return dict(zip(self.keys, scores))
 
 
-# A document's number of examples and feature counts, kept for documents seen before: the
-# model is built again after every change to the knowledge, which leaves most as they were.
+# A document's number of examples, number of features and each feature's lift, kept for
+# documents seen before: the model is built again after every change to the knowledge, which
+# leaves most as they were.
 @lru_cache(maxsize=8192)
-def _count(fields: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[int, Counter[str]]:
-    examples, found = 0, Counter()
+def _count(fields: tuple[tuple[str, tuple[str, ...]], ...], alpha: float) -> tuple[
+        int, int, tuple[tuple[str, float], ...]]:
+    examples, found = 0, Counter[str]()
     for name, texts in fields:
         split = _SENTENCE if name == "description" else _PHRASE_SPLIT
         for text in texts:
@@ -87,4 +92,5 @@ def _count(fields: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[int, Counte
                 if toks:
                     examples += 1
                     found.update(features(toks))
-    return examples, found
+    lifts = tuple((feature, math.log((count + alpha) / alpha)) for feature, count in found.items())
+    return examples, sum(found.values()), lifts

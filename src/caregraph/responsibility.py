@@ -75,14 +75,19 @@ class Response:
                 "notes": self.notes}
 
 
+def _documents(store: Store) -> list[matching.Document]:
+    # Read once per version of the knowledge for both the index and the word model: the query
+    # is most of the time it takes to build either after a write.
+    return store.cached("duty-documents", lambda: matching.documents_from_rows(
+        store.select_text("duty_documents", ("duty", "field", "text"))), knowledge=True)
+
+
 def _index(store: Store) -> matching.Index:
-    return store.cached("duty-index", lambda: matching.Index(matching.documents_from_rows(
-        store.select_text("duty_documents", ("duty", "field", "text")))), knowledge=True)
+    return store.cached("duty-index", lambda: matching.Index(_documents(store)), knowledge=True)
 
 
 def _model(store: Store) -> classifier.NaiveBayes:
-    return store.cached("duty-model", lambda: classifier.NaiveBayes(matching.documents_from_rows(
-        store.select_text("duty_documents", ("duty", "field", "text")))), knowledge=True)
+    return store.cached("duty-model", lambda: classifier.NaiveBayes(_documents(store)), knowledge=True)
 
 
 def _validity(store: Store) -> dict[str, tuple[object, object, str | None]]:
