@@ -30,8 +30,9 @@ def test_the_bank_is_large_split_in_two_and_covers_every_style():
     counts = Counter(q["style"] for q in BANK)
     assert set(counts) == STYLES and min(counts.values()) >= 40, counts
     # The first two writers' questions are split half and half, style by style, and so,
-    # on their own, are a later writer's (G); the third writer's were for tuning only.
-    for writers in (("A", "B"), ("G",)):
+    # on their own, are later writers' (G; then H, I and J together); the third writer's
+    # were for tuning only.
+    for writers in (("A", "B"), ("G",), ("H", "I", "J")):
         split = [q for q in BANK if q["writer"] in writers]
         for style in {q["style"] for q in split}:
             halves = Counter(q["half"] for q in split if q["style"] == style)
@@ -46,7 +47,7 @@ def test_every_route_and_theme_is_asked_about(store):
     assert len(themes) >= 50
 
 
-# The level reached on the tuning half (93% of 590; the answers issue aims at 97%): a
+# Below the level reached on the tuning half (94% of 875; the answers issue aims at 97%): a
 # change that answers fewer of these questions fails here. bench/answers/score.py reports
 # the held-out half and the unseen set beside it.
 TUNING_FLOOR = 0.92
@@ -112,3 +113,34 @@ def test_out_of_scope_examples_are_declined(store, question):
 def test_a_care_word_keeps_a_question_beside_an_unknown_word_in_scope(store, question, inside):
     confidence = responsibility.ask(store, question).confidence
     assert (confidence != responsibility.OUTSIDE) == inside, confidence
+
+
+# Expectations no answer can meet: the body that negotiates fair pay (Employment Rights Act
+# 2025 s.43) is not yet set up, and ten of writer E's questions name duties the knowledge
+# does not hold (docs/answers.md).
+UNMEETABLE = {"a280", "e161", "e166", "e168", "e171", "e174", "e178", "e195", "e204", "e226", "e230"}
+
+
+def _pairs_in_force(store, day) -> set[tuple[str, str]]:
+    duties = [d for d in responsibility._validity(store) if responsibility.in_force(store, d, day)]
+    return {(h["id"], b["uri"]) for a in responsibility.describe(store, duties, day)
+            for h in a.holders if h["role"] in ("accountable", "responsible")
+            for b in a.legal_basis + a.non_statutory_basis}
+
+
+def test_every_expected_holder_and_basis_can_be_met_on_the_question_s_date(store):
+    # A writer's slip (CQC in 2005, before it existed; an ICB in 2015) would count as a miss
+    # whatever caregraph answered: every expectation is checked against the holders and law
+    # in force on the question's date.
+    questions = BANK + [q for name in ("questions-unseen.json", "questions-unseen-e.json", "questions-unseen-f.json")
+                        for q in evaluation.load(FIXTURES / name)]
+    pairs: dict = {}
+    impossible = []
+    for q in questions:
+        day = parse_day(q.get("as_of")) or responsibility.dt.date.today()
+        if day not in pairs:
+            pairs[day] = _pairs_in_force(store, day)
+        for e in q["expect"]:
+            if (e["holder"], e["basis"]) not in pairs[day] and q["id"] not in UNMEETABLE:
+                impossible.append((q["id"], e["holder"], e["basis"], day.isoformat()))
+    assert not impossible, impossible
