@@ -30,9 +30,9 @@ def test_the_bank_is_large_split_in_two_and_covers_every_style():
     counts = Counter(q["style"] for q in BANK)
     assert set(counts) == STYLES and min(counts.values()) >= 40, counts
     # The first two writers' questions are split half and half, style by style, and so,
-    # on their own, are later writers' (G; then H, I and J together); the third writer's
+    # on their own, are later writers' (G; H, I and J together; K and L together); the third writer's
     # were for tuning only.
-    for writers in (("A", "B"), ("G",), ("H", "I", "J")):
+    for writers in (("A", "B"), ("G",), ("H", "I", "J"), ("K", "L")):
         split = [q for q in BANK if q["writer"] in writers]
         for style in {q["style"] for q in split}:
             halves = Counter(q["half"] for q in split if q["style"] == style)
