@@ -44,35 +44,42 @@ class NaiveBayes:
         self.keys: list[str] = []
         examples: list[int] = []
         sizes: list[int] = []
+        # Each duty's lift per feature. A feature's postings across duties are gathered when a
+        # question first uses it, not here: merging every feature of every duty took a third of
+        # the first answer after a write.
+        self._lifts: list[dict[str, float]] = []
         self._postings: dict[str, list[tuple[int, float]]] = {}
         for doc in documents:
             n, size, lifts = _count(tuple((name, tuple(doc.fields.get(name, ()))) for name in FIELDS), alpha)
             if n:
-                number = len(self.keys)
                 self.keys.append(doc.key)
                 examples.append(n)
                 sizes.append(size)
-                for feature, lift in lifts:
-                    postings = self._postings.get(feature)
-                    if postings is None:
-                        postings = self._postings[feature] = []
-                    postings.append((number, lift))
+                self._lifts.append(lifts)
+        self._vocabulary = frozenset().union(*self._lifts)
         total = sum(examples) or 1
         self._prior = [math.log(n / total) for n in examples]
         # log P(feature | duty) = log(count + alpha) - log(all of the duty's counts + alpha * |V|):
         # the second part is the same for every feature of a duty, and a feature the duty uses
         # adds its lift over an unseen one, log((count + alpha) / alpha).
-        self._norm = [math.log(size + alpha * len(self._postings)) for size in sizes]
+        self._norm = [math.log(size + alpha * len(self._vocabulary)) for size in sizes]
         self._log_alpha = math.log(alpha)
+
+    def _postings_of(self, feature: str) -> list[tuple[int, float]]:
+        found = self._postings.get(feature)
+        if found is None:
+            found = self._postings[feature] = [(number, lifts[feature]) for number, lifts in enumerate(self._lifts)
+                                               if feature in lifts]
+        return found
 
     def log_likelihoods(self, toks: Sequence[str]) -> dict[str, float]:
         """Each duty's joint log-likelihood with the question's tokens. Features the knowledge
         never uses are left out, as scikit-learn's vectoriser leaves them out."""
-        seen = Counter(f for f in features(toks) if f in self._postings)
+        seen = Counter(f for f in features(toks) if f in self._vocabulary)
         size = sum(seen.values())
         scores = [prior + size * (self._log_alpha - norm) for prior, norm in zip(self._prior, self._norm)]
         for feature, times in seen.items():
-            for number, lift in self._postings[feature]:
+            for number, lift in self._postings_of(feature):
                 scores[number] += times * lift
         return dict(zip(self.keys, scores))
 
@@ -81,8 +88,7 @@ class NaiveBayes:
 # documents seen before: the model is built again after every change to the knowledge, which
 # leaves most as they were.
 @lru_cache(maxsize=8192)
-def _count(fields: tuple[tuple[str, tuple[str, ...]], ...], alpha: float) -> tuple[
-        int, int, tuple[tuple[str, float], ...]]:
+def _count(fields: tuple[tuple[str, tuple[str, ...]], ...], alpha: float) -> tuple[int, int, dict[str, float]]:
     examples, found = 0, Counter[str]()
     for name, texts in fields:
         split = _SENTENCE if name == "description" else _PHRASE_SPLIT
@@ -92,5 +98,5 @@ def _count(fields: tuple[tuple[str, tuple[str, ...]], ...], alpha: float) -> tup
                 if toks:
                     examples += 1
                     found.update(features(toks))
-    lifts = tuple((feature, math.log((count + alpha) / alpha)) for feature, count in found.items())
+    lifts = {feature: math.log((count + alpha) / alpha) for feature, count in found.items()}
     return examples, sum(found.values()), lifts

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -129,7 +130,7 @@ class Index:
         # without that token cannot hold the phrase, so common words stay cheap to look up.
         self._phrases: dict[str, list[tuple[int, float, tuple[str, ...]]]] = {}
         phrases: list[tuple[int, float, tuple[str, ...]]] = []
-        df: dict[str, int] = {}
+        df: Counter[str] = Counter()
         weights_key = tuple(self.weights.items())
         for number, doc in enumerate(documents):
             self._keys.append(doc.key)
@@ -140,14 +141,15 @@ class Index:
                 if postings is None:
                     postings = self._postings[tok] = {}
                 postings[number] = posting
-            for tok in content:
-                df[tok] = df.get(tok, 0) + 1
+            df.update(content)
             phrases.extend((number, weight, toks) for weight, toks in own_phrases)
         n = max(len(self._keys), 1)
         self._idf = {tok: math.log(1 + (n - c + 0.5) / (c + 0.5)) for tok, c in df.items()}
         self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+        # The rarest token has the fewest documents (none, for a word only of context fields);
+        # the Counter's own lookup as the key keeps this loop over every phrase fast.
         for number, weight, toks in phrases:
-            self._phrases.setdefault(max(toks, key=self.idf), []).append((number, weight, toks))
+            self._phrases.setdefault(min(toks, key=df.__getitem__), []).append((number, weight, toks))
 
     def idf(self, token: str) -> float:
         return self._idf.get(token, self._unknown_idf)
