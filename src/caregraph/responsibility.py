@@ -161,10 +161,10 @@ CORE_IDF = 3.0
 # The word model (`classifier`) adds up to MODEL_WEIGHT to the duties it finds likeliest:
 # all of it to its first choice, less for each unit of log-probability below it, nothing from
 # MODEL_SPAN below. Chosen on the tuning half, where writers H, I and J's questions were new
-# to both the index and the model (weights 6 to 20 and spans 3 to 8 tried, with the phrases weighing 0.5 to 1.0).
+# to both the index and the model (weights 6 to 20 and spans 3 to 8 tried, with the phrases
+# weighing 0.5 to 1.0).
 MODEL_WEIGHT = 12.0
 MODEL_SPAN = 5.0
-
 
 
 def ask(store: Store, question: str, as_of: dt.date | None = None, limit: int = 5) -> Response:
