@@ -8,6 +8,7 @@ expected holder under an expected basis; one outside caregraph's scope, when it 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 
@@ -137,7 +138,7 @@ def test_every_expected_holder_and_basis_can_be_met_on_the_question_s_date(store
     pairs: dict = {}
     impossible = []
     for q in questions:
-        day = parse_day(q.get("as_of")) or responsibility.dt.date.today()
+        day = parse_day(q.get("as_of")) or dt.date.today()
         if day not in pairs:
             pairs[day] = _pairs_in_force(store, day)
         for e in q["expect"]:

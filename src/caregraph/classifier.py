@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from caregraph.matching import Document, tokens
+from caregraph.matching import PHRASE_SPLIT, Document, tokens
 
 # The fields whose text says what a duty is about; who holds it, its Act and its themes are
 # shared by many duties and would only blur them.
@@ -29,7 +29,6 @@ FIELDS = ("label", "terms", "asked", "description")
 # Additive smoothing: chosen on the tuning half of the question bank (0.03 to 1.0 tried).
 ALPHA = 0.1
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_PHRASE_SPLIT = re.compile(r"[,;]")
 
 
 def features(toks: Sequence[str]) -> list[str]:
@@ -91,7 +90,7 @@ class NaiveBayes:
 def _count(fields: tuple[tuple[str, tuple[str, ...]], ...], alpha: float) -> tuple[int, int, dict[str, float]]:
     examples, found = 0, Counter[str]()
     for name, texts in fields:
-        split = _SENTENCE if name == "description" else _PHRASE_SPLIT
+        split = _SENTENCE if name == "description" else PHRASE_SPLIT
         for text in texts:
             for part in split.split(text):
                 toks = tokens(part)

@@ -110,7 +110,7 @@ WEIGHTS = {"label": 3.0, "terms": 2.5, "asked": 1.0, "theme": 2.0, "holder": 1.5
 # Minimum score for a document to count as an answer at all.
 THRESHOLD = 6.0
 # Fields whose values are lists of phrases; authors sometimes put several in one string.
-_PHRASE_SPLIT = re.compile(r"[,;]")
+PHRASE_SPLIT = re.compile(r"[,;]")
 # A word found only in a long description is weak evidence on its own.
 _WEAK_FIELDS = frozenset({"description"})
 # Fields that describe a document's context (who holds it, which Act) rather than its
@@ -200,7 +200,7 @@ def _analyse(fields: tuple[tuple[str, tuple[str, ...]], ...], weights: tuple[tup
     for name, texts in fields:
         weight = weight_of[name]
         strong = name not in _WEAK_FIELDS
-        parts = texts if name == "description" else [p for text in texts for p in _PHRASE_SPLIT.split(text)]
+        parts = texts if name == "description" else [p for text in texts for p in PHRASE_SPLIT.split(text)]
         # A part seen before in this field adds no posting (a holder's label recurs with each
         # of its assignments), but its phrase still counts each time.
         seen: set[str] = set()
